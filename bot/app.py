@@ -1,0 +1,44 @@
+"""The composition root: configuration, storage, router, handlers and channels built in one place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bot import i18n
+from bot.clock import Clock
+from bot.config import Settings
+from bot.router import Router
+from bot.services import Services
+from handlers import admin, fallback, help, officer, privacy, start, training
+from storage.store import Store
+
+# Registration order is the order of commands in /help and in the platforms' menus.
+HANDLER_MODULES = (start, training, privacy, help, officer, admin, fallback)
+
+
+@dataclass(slots=True)
+class App:
+    settings: Settings
+    services: Services
+    router: Router
+
+
+def build_router(services: Services) -> Router:
+    router = Router(services)
+    for module in HANDLER_MODULES:
+        module.register(router)
+    return router
+
+
+@asynccontextmanager
+async def open_app(settings: Settings, clock: Clock | None = None) -> AsyncIterator[App]:
+    """Open storage (applying migrations) and wire everything; close it all on exit."""
+    i18n.set_timezone(settings.timezone)
+    store = await Store(settings.database_path).open()
+    try:
+        services = Services(settings=settings, store=store, clock=clock or Clock())
+        yield App(settings=settings, services=services, router=build_router(services))
+    finally:
+        await store.close()

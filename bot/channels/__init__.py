@@ -1,0 +1,1 @@
+"""Channel adapters: platform payload → ``Incoming``; ``Reply`` → platform call. No business logic."""

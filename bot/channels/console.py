@@ -1,0 +1,80 @@
+"""The terminal chat: the same conversations, typed at a prompt (for trying the bot out)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+
+from bot.channels.base import Capabilities, plain_text
+from bot.model import Incoming, Reply
+from bot.router import Router
+
+CAPABILITIES = Capabilities(buttons=False, max_text=100_000, html=False)
+QUIT_WORDS = frozenset({"/quit", "/exit", "/thoat"})
+
+ReadLine = Callable[[], Awaitable[str | None]]
+Write = Callable[[str], None]
+
+
+async def stdin_line() -> str | None:
+    if sys.stdin.isatty():
+        print("you> ", end="", flush=True)
+    line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    return line.rstrip("\n") if line else None
+
+
+def stdout_write(text: str) -> None:
+    print(text, flush=True)
+
+
+class ConsoleChannel:
+    name = "console"
+
+    def __init__(
+        self,
+        router: Router,
+        user_id: str,
+        display_name: str = "",
+        language: str | None = None,
+        read_line: ReadLine = stdin_line,
+        write: Write = stdout_write,
+    ) -> None:
+        self.router = router
+        self.user_id = user_id
+        self.display_name = display_name or user_id
+        self.language = language
+        self.read_line = read_line
+        self.write = write
+
+    def incoming(self, text: str) -> Incoming:
+        return Incoming(
+            channel=self.name,
+            user_id=self.user_id,
+            chat_id=self.user_id,
+            text=text,
+            display_name=self.display_name,
+            language=self.language,
+        )
+
+    async def show(self, reply: Reply) -> None:
+        self.write("bot> " + plain_text(reply).replace("\n", "\n     "))
+        if reply.photo is not None:
+            self.write(f"     [photo: {reply.photo.filename}]")
+        if reply.document is not None:
+            self.write(f"     [document: {reply.document.filename}]")
+
+    async def send_text(self, text: str) -> None:
+        await self.router.handle(self.incoming(text), self.show)
+
+    async def run(self, first_message: str | None = "/start") -> None:
+        """Read lines until end of input or /quit."""
+        if first_message:
+            await self.send_text(first_message)
+        while True:
+            line = await self.read_line()
+            if line is None or line.strip().lower() in QUIT_WORDS:
+                break
+            if not line.strip():
+                continue
+            await self.send_text(line)

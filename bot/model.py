@@ -1,0 +1,97 @@
+"""The channel-neutral message model: what comes in, what goes out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CHANNELS = ("telegram", "zalo", "console")
+
+
+def user_key(channel: str, user_id: str | int) -> str:
+    """An identity qualified by its channel, e.g. ``telegram:12345``."""
+    return f"{channel}:{user_id}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    channel, _, user_id = key.partition(":")
+    if not channel or not user_id:
+        raise ValueError(f"not a channel-qualified id: {key!r}")
+    return channel, user_id
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message or button press from a person, whatever the platform."""
+
+    channel: str
+    user_id: str
+    chat_id: str
+    text: str | None = None
+    payload: str | None = None  # data of a pressed button
+    display_name: str = ""
+    language: str | None = None  # the platform's hint, e.g. "vi" or "en-US"
+    unsupported: bool = False  # a photo, sticker, voice… that the bot cannot read
+
+    @property
+    def key(self) -> str:
+        return user_key(self.channel, self.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    payload: str  # short ASCII: Telegram allows 64 bytes of callback data
+
+    def __post_init__(self) -> None:
+        if not self.payload or len(self.payload.encode()) > 64:
+            raise ValueError(f"button payload must be 1-64 bytes: {self.payload!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    data: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the bot says. ``text`` is in Telegram's small HTML subset; user content escaped."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    photo: Attachment | None = None
+    document: Attachment | None = None
+
+    @staticmethod
+    def make(
+        text: str,
+        buttons: list[Button] | list[list[Button]] | None = None,
+        *,
+        columns: int = 1,
+        photo: Attachment | None = None,
+        document: Attachment | None = None,
+    ) -> Reply:
+        """Build a reply; a flat list of buttons is laid out in rows of ``columns``."""
+        rows: list[tuple[Button, ...]] = []
+        if buttons:
+            if isinstance(buttons[0], Button):
+                flat = [b for b in buttons if isinstance(b, Button)]
+                rows = [tuple(flat[i : i + columns]) for i in range(0, len(flat), columns)]
+            else:
+                rows = [tuple(row) for row in buttons if isinstance(row, list) and row]
+        return Reply(text=text, buttons=tuple(rows), photo=photo, document=document)
+
+    @property
+    def flat_buttons(self) -> list[Button]:
+        return [b for row in self.buttons for b in row]
+
+
+@dataclass(slots=True)
+class Outgoing:
+    """A reply addressed to someone other than the sender (proactive send)."""
+
+    channel: str
+    chat_id: str
+    reply: Reply
+    extra: dict[str, str] = field(default_factory=dict)

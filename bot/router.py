@@ -1,0 +1,247 @@
+"""The router: one place where an ``Incoming`` becomes replies.
+
+For each message it takes the person's conversation lock, loads who they are and where their
+conversation stands, maps a typed number or label onto the last buttons shown, dispatches to a
+command, the running flow, a button handler or the free-text handler, and saves the state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot import i18n
+from bot.context import Person, Role, Turn
+from bot.flow import StepFlow
+from bot.i18n import _
+from bot.locks import KeyedLocks
+from bot.model import Incoming, Reply
+from bot.services import Services
+from bot.text import fold
+from storage.conversations import ConversationState
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Turn], Awaitable[None]]
+CommandHandler = Callable[[Turn, str], Awaitable[None]]
+Send = Callable[[Reply], Awaitable[None]]
+
+CANCEL_WORDS = frozenset({"huy", "/huy", "cancel", "/cancel", "thoat", "dung lai"})
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    names: tuple[str, ...]  # the first is the canonical name shown in menus
+    handler: CommandHandler
+    role: Role  # the least role that may run it
+    description: str  # marked with N_, translated when shown
+    starts_flow: bool = False
+    in_menu: bool = True
+
+
+class Router:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.flows: dict[str, StepFlow] = {}
+        self.commands: dict[str, Command] = {}
+        self._ordered: list[Command] = []
+        self.payload_handlers: dict[str, Handler] = {}
+        self.fallback: Handler | None = None
+        self.guest_handler: Handler | None = None
+        self._locks = KeyedLocks()
+
+    # -- registration (called from handlers' register functions, in bot.app) --------------
+    def add_flow(self, flow: StepFlow) -> None:
+        self.flows[flow.name] = flow
+
+    def add_command(self, command: Command) -> None:
+        for name in command.names:
+            if name in self.commands:
+                raise ValueError(f"command /{name} registered twice")
+            self.commands[name] = command
+        self._ordered.append(command)
+
+    def on_payload(self, prefix: str, handler: Handler) -> None:
+        """Handle button payloads ``prefix:…`` pressed outside a flow."""
+        self.payload_handlers[prefix] = handler
+
+    def visible_commands(self, role: Role) -> list[Command]:
+        return [c for c in self._ordered if c.in_menu and c.role <= role]
+
+    def menu_commands(self) -> list[tuple[str, str]]:
+        """(name, translated description) for a platform's command menu, in the current language."""
+        return [(c.names[0], _(c.description)) for c in self.visible_commands(Role.FAMILY)]
+
+    # -- handling ---------------------------------------------------------------------------
+    async def handle(self, msg: Incoming, send: Send) -> None:
+        """Handle one message; ``send`` is called for each reply while the lock is held."""
+        async with self._locks.hold(msg.key):
+            replies = await self._handle_locked(msg)
+            for reply in replies:
+                await send(reply)
+
+    async def replies_for(self, msg: Incoming) -> list[Reply]:
+        collected: list[Reply] = []
+
+        async def collect(reply: Reply) -> None:
+            collected.append(reply)
+
+        await self.handle(msg, collect)
+        return collected
+
+    async def _handle_locked(self, msg: Incoming) -> list[Reply]:
+        person = await self.load_person(msg)
+        with i18n.use(person.language, self.services.settings.timezone):
+            state = ConversationState()
+            if person.user is not None:
+                state = await self.services.store.read.conversations.load(person.user.id)
+            turn = Turn(
+                msg=self._map_typed_choice(msg, state),
+                person=person,
+                state=state,
+                services=self.services,
+                router=self,
+            )
+            try:
+                await self._dispatch(turn)
+            except Exception:
+                log.exception(
+                    "handler failed: channel=%s flow=%s step=%s", msg.channel, state.flow, state.step
+                )
+                turn.replies = [Reply(_("Sorry, something went wrong on our side. Please try again."))]
+            if turn.person.user is not None:
+                await self._save_state(turn)
+            return turn.replies
+
+    async def load_person(self, msg: Incoming) -> Person:
+        store = self.services.store.read
+        settings = self.services.settings
+        user = await store.users.by_key(msg.key)
+        language = i18n.pick_language(
+            user.language if user else None, msg.language, settings.default_language
+        )
+        person = Person(
+            key=msg.key,
+            channel=msg.channel,
+            chat_id=msg.chat_id,
+            display_name=msg.display_name,
+            language=language,
+            user=user,
+        )
+        if user is None:
+            return person
+        person.is_admin = msg.key in settings.admin_ids or any(r.role == "admin" for r in user.roles)
+        officer = next((r for r in user.roles if r.role == "officer"), None)
+        if officer is not None and officer.area_id:
+            person.officer_area = await store.areas.get(officer.area_id)
+        if user.area_id:
+            person.area = await store.areas.get(user.area_id)
+        if user.chat_id != msg.chat_id or user.display_name != msg.display_name[:128] or not user.reachable:
+            async with self.services.store.write() as tx:
+                await tx.users.touch_contact(
+                    user.id, msg.chat_id, msg.display_name, self.services.clock.now()
+                )
+        return person
+
+    @staticmethod
+    def _map_typed_choice(msg: Incoming, state: ConversationState) -> Incoming:
+        """A typed number or label of the last buttons shown counts as pressing that button."""
+        if msg.payload is not None or not msg.text or not state.menu:
+            return msg
+        text = fold(msg.text).strip(" .)")
+        if text.isdigit():
+            index = int(text) - 1
+            if 0 <= index < len(state.menu):
+                return _with_payload(msg, state.menu[index][1])
+            return msg
+        matches = [payload for label, payload in state.menu if fold(label) == text]
+        return _with_payload(msg, matches[0]) if len(matches) == 1 else msg
+
+    async def _dispatch(self, turn: Turn) -> None:
+        msg, state = turn.msg, turn.state
+        if msg.unsupported:
+            turn.say(_("Sorry, I can only read text messages. Please type your message."))
+            flow = self.flows.get(state.flow or "")
+            if flow is not None and flow.has_step(state.step):
+                await flow.ask(turn)
+            return
+        text = (msg.text or "").strip()
+        if text.startswith("/"):
+            name, _sep, args = text[1:].partition(" ")
+            name = name.split("@", 1)[0].lower()
+            await self.run_command(turn, name, args.strip())
+            return
+        if msg.payload is not None and msg.payload.startswith("cmd:"):
+            await self.run_command(turn, msg.payload[4:], "")
+            return
+        if turn.person.user is None:
+            if self.guest_handler is not None:
+                await self.guest_handler(turn)
+            return
+        flow = self.flows.get(state.flow or "")
+        if flow is not None and flow.has_step(state.step):
+            if msg.payload is None and fold(text) in CANCEL_WORDS:
+                await self.run_command(turn, "huy", "")
+                return
+            await flow.handle(turn)
+            return
+        if state.flow:  # a flow or step that no longer exists (after an upgrade): drop it
+            state.clear_flow()
+        if msg.payload is not None:
+            prefix = msg.payload.split(":", 1)[0]
+            handler = self.payload_handlers.get(prefix)
+            if handler is not None:
+                await handler(turn)
+                return
+            turn.say(_("That button is no longer active. Here is what you can do now:"))
+            await self.run_command(turn, "help", "")
+            return
+        if self.fallback is not None:
+            await self.fallback(turn)
+
+    async def run_command(self, turn: Turn, name: str, args: str) -> None:
+        command = self.commands.get(name)
+        if command is None:
+            turn.say(_("I do not know the command /{name}.").format(name=name))
+            if "help" in self.commands:
+                await self.commands["help"].handler(turn, "")
+            return
+        if turn.person.role < command.role:
+            if turn.person.role == Role.GUEST:
+                if self.guest_handler is not None:
+                    await self.guest_handler(turn)
+                return
+            turn.say(_("Sorry, this command is only for officers or administrators of the association."))
+            return
+        active = self.flows.get(turn.state.flow or "")
+        if command.starts_flow and active is not None and active.has_step(turn.state.step):
+            turn.say(
+                _("You are in the middle of: {title}. Finish it, or type /huy to cancel it first.").format(
+                    title=_(active.title)
+                )
+            )
+            await active.ask(turn)
+            return
+        await command.handler(turn, args)
+        # After a side command (help, language…), remind the person where the flow stands.
+        if not command.starts_flow and active is not None and turn.state.flow == active.name:
+            if active.has_step(turn.state.step):
+                await active.ask(turn)
+
+    async def _save_state(self, turn: Turn) -> None:
+        user = turn.person.user
+        assert user is not None
+        with_buttons = [r for r in turn.replies if r.buttons]
+        turn.state.menu = (
+            [(b.label, b.payload) for b in with_buttons[-1].flat_buttons] if with_buttons else []
+        )
+        async with self.services.store.write() as tx:
+            # The person may have deleted their data during this turn.
+            if await tx.users.by_id(user.id) is not None:
+                await tx.conversations.save(user.id, turn.state, self.services.clock.now())
+
+
+def _with_payload(msg: Incoming, payload: str) -> Incoming:
+    return dataclasses.replace(msg, payload=payload)

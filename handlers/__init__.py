@@ -1,0 +1,1 @@
+"""Use cases, one module each. Handlers see ``Turn`` objects, never a platform or SQL."""

@@ -1,0 +1,90 @@
+"""The person's own data: see it (/dulieu) and delete it (/xoadulieu)."""
+
+from __future__ import annotations
+
+from bot import accounts, i18n
+from bot.context import Answer, Role, Turn
+from bot.flow import DONE, Reask, StepFlow, yes_no
+from bot.i18n import N_, _
+from bot.model import Button
+from bot.router import Command, Router
+from bot.text import esc
+
+ROLE_NAMES = {"officer": N_("study promotion officer"), "admin": N_("administrator")}
+
+
+async def my_data(turn: Turn, args: str) -> None:
+    user = turn.person.user
+    assert user is not None
+    store = turn.services.store.read
+    chain = await store.areas.ancestors(user.area_id) if user.area_id else []
+    area = ", ".join(esc(a.name) for a in reversed(chain)) or _("(not chosen)")
+    lines = [
+        _("<b>Everything I store about you</b>"),
+        _("• Identity: {channel} {user_id}").format(
+            channel=esc(user.channel), user_id=esc(user.key.split(":", 1)[1])
+        ),
+        _("• Name shown on the app: {name}").format(name=esc(user.display_name) or "—"),
+        _("• Language: {language}").format(language="Tiếng Việt" if user.language == "vi" else "English"),
+        _("• Area: {area}").format(area=area),
+        _("• Consent given: {when}").format(when=i18n.fmt_datetime(user.consent_at)),
+    ]
+    for role in user.roles:
+        role_area = await store.areas.get(role.area_id) if role.area_id else None
+        label = _(ROLE_NAMES.get(role.role, role.role))
+        lines.append(
+            _("• Role: {role} {area}")
+            .format(role=label, area=esc(role_area.name) if role_area else "")
+            .rstrip()
+        )
+    lines.append("")
+    lines.append(_("To delete all of it, send /xoadulieu."))
+    turn.say("\n".join(lines))
+
+
+class DeleteFlow(StepFlow):
+    name = "delete"
+    first_step = "confirm"
+    title = N_("deleting your data")
+
+    async def ask_confirm(self, turn: Turn) -> None:
+        turn.say(
+            _(
+                "This deletes everything I store about you: your profile, area and conversation. "
+                "Anonymous counts in reports stay. This cannot be undone. Delete now?"
+            ),
+            [Button(_("Yes, delete my data"), "confirm:yes"), Button(_("No, keep it"), "confirm:no")],
+        )
+
+    async def on_confirm(self, turn: Turn, answer: Answer) -> str:
+        agreed = yes_no(answer, "confirm")
+        if agreed is None:
+            raise Reask(_("Please answer yes or no (or tap a button)."))
+        if not agreed:
+            turn.say(_("Nothing was deleted."))
+            return DONE
+        user = turn.person.user
+        assert user is not None
+        await accounts.delete_person(turn.services, user)
+        turn.person.user = None
+        turn.say(_("Done: your data has been deleted. Goodbye! Send /start if you want to come back."))
+        return DONE
+
+
+DELETE_FLOW = DeleteFlow()
+
+
+async def delete_command(turn: Turn, args: str) -> None:
+    await DELETE_FLOW.start(turn)
+
+
+def register(router: Router) -> None:
+    router.add_flow(DELETE_FLOW)
+    router.add_command(
+        Command(("dulieu", "mydata"), my_data, Role.FAMILY, N_("see the data I store about you"))
+    )
+    router.add_command(
+        Command(
+            ("xoadulieu", "deletedata"), delete_command, Role.FAMILY, N_("delete your data"), starts_flow=True
+        )
+    )

@@ -1,0 +1,1 @@
+"""Storage: the only place with SQL. Repositories return plain dataclasses."""

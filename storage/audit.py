@@ -1,0 +1,45 @@
+"""The audit log: who did what, when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.timefmt import from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    detail: str
+
+
+class AuditRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def record(self, actor: str, action: str, subject: str, now: datetime, detail: str = "") -> None:
+        await self.conn.execute(
+            "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+            (to_db(now), actor, action, subject, detail),
+        )
+
+    async def recent(self, limit: int = 50) -> list[AuditEntry]:
+        async with self.conn.execute(
+            "SELECT at, actor, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            AuditEntry(from_db(r["at"]), r["actor"], r["action"], r["subject"], r["detail"]) for r in rows
+        ]
+
+    async def pseudonymize(self, key: str, alias: str) -> None:
+        """Replace a person's identity in past entries once their data is deleted."""
+        await self.conn.execute("UPDATE audit_log SET actor = ? WHERE actor = ?", (alias, key))
+        await self.conn.execute("UPDATE audit_log SET subject = ? WHERE subject = ?", (alias, key))

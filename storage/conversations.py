@@ -1,0 +1,61 @@
+"""Conversation state per person: the running flow, its step, its draft, the last menu."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.timefmt import to_db
+
+
+@dataclass(slots=True)
+class ConversationState:
+    flow: str | None = None
+    step: str | None = None
+    draft: dict[str, Any] = field(default_factory=dict)
+    # The buttons last shown, as (label, payload) pairs, so a typed "2" or label can be mapped.
+    menu: list[tuple[str, str]] = field(default_factory=list)
+
+    def clear_flow(self) -> None:
+        self.flow = None
+        self.step = None
+        self.draft = {}
+
+
+class ConversationsRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def load(self, user_id: int) -> ConversationState:
+        async with self.conn.execute(
+            "SELECT flow, step, draft, menu FROM conversations WHERE user_id = ?", (user_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return ConversationState()
+        return ConversationState(
+            flow=row["flow"],
+            step=row["step"],
+            draft=json.loads(row["draft"]),
+            menu=[(label, payload) for label, payload in json.loads(row["menu"])],
+        )
+
+    async def save(self, user_id: int, state: ConversationState, now: datetime) -> None:
+        await self.conn.execute(
+            "INSERT INTO conversations (user_id, flow, step, draft, menu, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET flow = excluded.flow,"
+            " step = excluded.step, draft = excluded.draft, menu = excluded.menu,"
+            " updated_at = excluded.updated_at",
+            (
+                user_id,
+                state.flow,
+                state.step,
+                json.dumps(state.draft, ensure_ascii=False),
+                json.dumps(state.menu, ensure_ascii=False),
+                to_db(now),
+            ),
+        )

@@ -1,0 +1,76 @@
+"""One-time invite codes that grant a role for an area."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.timefmt import from_db, opt_from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    code: str
+    role: str
+    area_id: str | None
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    used_by: int | None
+    used_at: datetime | None
+
+
+def _invite(row: aiosqlite.Row) -> Invite:
+    return Invite(
+        code=row["code"],
+        role=row["role"],
+        area_id=row["area_id"],
+        created_by=row["created_by"],
+        created_at=from_db(row["created_at"]),
+        expires_at=from_db(row["expires_at"]),
+        used_by=row["used_by"],
+        used_at=opt_from_db(row["used_at"]),
+    )
+
+
+class InvitesRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def create(
+        self, code: str, role: str, area_id: str | None, by: str, now: datetime, expires: datetime
+    ) -> Invite:
+        await self.conn.execute(
+            "INSERT INTO invites (code, role, area_id, created_by, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (code, role, area_id, by, to_db(now), to_db(expires)),
+        )
+        invite = await self.get(code)
+        assert invite is not None
+        return invite
+
+    async def get(self, code: str) -> Invite | None:
+        async with self.conn.execute("SELECT * FROM invites WHERE code = ?", (code,)) as cur:
+            row = await cur.fetchone()
+        return _invite(row) if row else None
+
+    async def claim(self, code: str, user_id: int, now: datetime) -> Invite | None:
+        """Mark an unused, unexpired invite as used by ``user_id``; None if it cannot be used."""
+        stamp = to_db(now)
+        cur = await self.conn.execute(
+            "UPDATE invites SET used_by = ?, used_at = ?"
+            " WHERE code = ? AND used_at IS NULL AND expires_at > ?",
+            (user_id, stamp, code, stamp),
+        )
+        if cur.rowcount != 1:
+            return None
+        return await self.get(code)
+
+    async def list_open(self, now: datetime) -> list[Invite]:
+        async with self.conn.execute(
+            "SELECT * FROM invites WHERE used_at IS NULL AND expires_at > ? ORDER BY created_at",
+            (to_db(now),),
+        ) as cur:
+            return [_invite(r) for r in await cur.fetchall()]

@@ -1,0 +1,66 @@
+"""The storage facade: repositories bound to the reader, or to one write transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from storage.areas import AreasRepo
+from storage.audit import AuditRepo
+from storage.conversations import ConversationsRepo
+from storage.db import Database
+from storage.events import EventsRepo
+from storage.invites import InvitesRepo
+from storage.sessions import SessionsRepo
+from storage.users import UsersRepo
+
+
+class Repos:
+    """Every repository on one connection (a read connection or a write transaction)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self.areas = AreasRepo(conn)
+        self.users = UsersRepo(conn)
+        self.invites = InvitesRepo(conn)
+        self.conversations = ConversationsRepo(conn)
+        self.audit = AuditRepo(conn)
+        self.events = EventsRepo(conn)
+        self.sessions = SessionsRepo(conn)
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.db = Database(path)
+        self._read: Repos | None = None
+
+    async def open(self) -> Store:
+        await self.db.open()
+        self._read = Repos(self.db.reader)
+        return self
+
+    async def close(self) -> None:
+        await self.db.close()
+        self._read = None
+
+    async def __aenter__(self) -> Store:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def read(self) -> Repos:
+        """Repositories on the read connection (last committed state)."""
+        if self._read is None:
+            raise RuntimeError("store is not open")
+        return self._read
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Repos]:
+        """Repositories inside one atomic write transaction."""
+        async with self.db.transaction() as conn:
+            yield Repos(conn)
