@@ -1,0 +1,93 @@
+"""Onboarding through the router, as typed in the terminal (no buttons)."""
+
+from __future__ import annotations
+
+from bot.app import App, open_app
+from bot.clock import ManualClock
+from bot.config import Settings
+from tests.helpers import Transcript
+
+
+async def test_nothing_is_stored_before_consent(app: App, chat: Transcript) -> None:
+    text = await chat.send("/start")
+    assert "Bạn có đồng ý không?" in text
+    assert await app.services.store.read.users.by_key("console:fam") is None
+    await chat.send("xin chao")
+    assert await app.services.store.read.users.by_key("console:fam") is None
+
+
+async def test_decline_stores_nothing(app: App, chat: Transcript) -> None:
+    await chat.send("/start")
+    text = await chat.send("khong dong y")
+    assert "không lưu gì" in text
+    assert await app.services.store.read.users.by_key("console:fam") is None
+
+
+async def test_family_completes_onboarding_typing_without_accents(app: App, chat: Transcript) -> None:
+    await chat.send("/start")
+    text = await chat.send("dong y")
+    assert "phường/xã nào" in text
+    text = await chat.send("hoi hop")  # a ward by name, no accents
+    assert "Phường Hội Hợp: bạn ở thôn/tổ dân phố nào?" in text
+    text = await chat.send("dong hoa")  # "Thôn Đồng Hòa"
+    assert "Thôn Đồng Hòa, Phường Hội Hợp" in text
+    text = await chat.send("dung")
+    assert "Xong rồi!" in text
+    user = await app.services.store.read.users.by_key("console:fam")
+    assert user is not None and user.area_id == "hoi_hop.thon_dong_hoa"
+    assert await app.services.store.read.events.count("user.registered") == 1
+
+
+async def test_bad_input_reasks_the_same_step(app: App, chat: Transcript) -> None:
+    await chat.send("/start")
+    await chat.send("1")
+    text = await chat.send("99")
+    assert "không tìm thấy" in text
+    assert "phường/xã nào" in text
+    await chat.send("1")
+    text = await chat.send("sao hoa")
+    assert "không tìm thấy" in text and "thôn/tổ dân phố nào" in text
+    await chat.send("1")
+    text = await chat.send("maybe")
+    assert "“có” hoặc “không”" in text and "Đúng không?" in text
+
+
+async def test_restart_mid_flow_resumes(settings: Settings, clock: ManualClock) -> None:
+    async with open_app(settings, clock) as first:
+        from bot.demo import seed_demo
+
+        await seed_demo(first.services)
+        chat = Transcript(first.router, "fam")
+        await chat.send("/start")
+        await chat.send("1")
+        await chat.send("2")  # Phường Tích Sơn
+    async with open_app(settings, clock) as second:
+        chat = Transcript(second.router, "fam")
+        text = await chat.send("1")  # first village of Tích Sơn
+        assert "Tổ dân phố Vĩnh Thịnh, Phường Tích Sơn" in text
+
+
+async def test_family_cannot_run_officer_or_admin_commands(app: App, chat: Transcript) -> None:
+    await chat.onboard()
+    for command in ("/nguoidung", "/moi lien_bao"):
+        text = await chat.send(command)
+        assert "chỉ dành cho cán bộ" in text
+    # a forged button payload is checked on the server side too
+    text = await chat.press("invite:lien_bao")
+    assert "chỉ dành cho cán bộ" in text
+
+
+async def test_cancel_discards_the_flow(app: App, chat: Transcript) -> None:
+    await chat.onboard()
+    await chat.send("/khuvuc")
+    text = await chat.send("/huy")
+    assert "Đã hủy" in text
+    text = await chat.send("/huy")
+    assert "Không có việc gì" in text
+
+
+async def test_help_during_flow_reasks_step(app: App, chat: Transcript) -> None:
+    await chat.send("/start")
+    await chat.send("1")
+    text = await chat.send("/help")
+    assert "/lichhoc" in text and "phường/xã nào" in text
