@@ -14,6 +14,7 @@ from storage.conversations import ConversationsRepo
 from storage.db import Database
 from storage.events import EventsRepo
 from storage.invites import InvitesRepo
+from storage.outbox import OutboxRepo
 from storage.sessions import SessionsRepo
 from storage.users import UsersRepo
 
@@ -30,6 +31,7 @@ class Repos:
         self.audit = AuditRepo(conn)
         self.events = EventsRepo(conn)
         self.sessions = SessionsRepo(conn)
+        self.outbox = OutboxRepo(conn)
 
 
 class Store:

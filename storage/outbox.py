@@ -1,0 +1,227 @@
+"""The outbox: messages to people other than the one who wrote, sent by the delivery worker.
+
+States: pending → sending → sent | unreachable | failed; a row found in 'sending' after a crash
+becomes 'uncertain' (it may or may not have reached the person; see README, "Delivery").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.model import Attachment, Button, Reply
+from storage.timefmt import from_db, opt_from_db, to_db
+
+FINAL_STATES = ("sent", "unreachable", "failed", "uncertain", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    user_id: int
+    purpose: str
+    batch: str | None
+    kind: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueMessage:
+    """A row ready to send, with the recipient's current address."""
+
+    id: int
+    user_id: int
+    channel: str
+    chat_id: str
+    reachable: bool
+    purpose: str
+    batch: str | None
+    kind: str
+    attempts: int
+    reply: Reply
+
+
+def encode_buttons(reply: Reply) -> str:
+    return json.dumps([[[b.label, b.payload] for b in row] for row in reply.buttons], ensure_ascii=False)
+
+
+def decode_buttons(raw: str) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(Button(label, payload) for label, payload in row) for row in json.loads(raw))
+
+
+def _row(r: aiosqlite.Row) -> OutboxRow:
+    return OutboxRow(
+        id=r["id"],
+        user_id=r["user_id"],
+        purpose=r["purpose"],
+        batch=r["batch"],
+        kind=r["kind"],
+        state=r["state"],
+        attempts=r["attempts"],
+        next_attempt_at=from_db(r["next_attempt_at"]),
+        last_error=r["last_error"],
+        sent_at=opt_from_db(r["sent_at"]),
+    )
+
+
+class OutboxRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def add_attachment(self, attachment: Attachment, now: datetime) -> int:
+        cur = await self.conn.execute(
+            "INSERT INTO attachments (filename, mime_type, data, created_at) VALUES (?, ?, ?, ?)",
+            (attachment.filename, attachment.mime_type, attachment.data, to_db(now)),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def enqueue(
+        self,
+        user_id: int,
+        purpose: str,
+        reply: Reply,
+        now: datetime,
+        *,
+        not_before: datetime | None = None,
+        batch: str | None = None,
+        kind: str = "notice",
+        attachment_id: int | None = None,
+        attachment_kind: str | None = None,
+    ) -> bool:
+        """Queue a message; False when this person already has one for this purpose."""
+        cur = await self.conn.execute(
+            "INSERT INTO outbox (user_id, purpose, batch, kind, text, buttons, attachment_id,"
+            " attachment_kind, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(user_id, purpose) DO NOTHING",
+            (
+                user_id,
+                purpose,
+                batch,
+                kind,
+                reply.text,
+                encode_buttons(reply),
+                attachment_id,
+                attachment_kind,
+                to_db(not_before or now),
+                to_db(now),
+            ),
+        )
+        return cur.rowcount == 1
+
+    async def due(self, now: datetime, limit: int = 100) -> list[DueMessage]:
+        async with self.conn.execute(
+            "SELECT o.id, o.user_id, o.purpose, o.batch, o.kind, o.attempts, o.text, o.buttons,"
+            " o.attachment_kind, a.filename, a.mime_type, a.data, u.channel, u.chat_id, u.reachable"
+            " FROM outbox o JOIN users u ON u.id = o.user_id"
+            " LEFT JOIN attachments a ON a.id = o.attachment_id"
+            " WHERE o.state = 'pending' AND o.next_attempt_at <= ?"
+            " ORDER BY o.next_attempt_at, o.id LIMIT ?",
+            (to_db(now), limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        result = []
+        for r in rows:
+            attachment = (
+                Attachment(r["filename"], bytes(r["data"]), r["mime_type"])
+                if r["filename"] is not None
+                else None
+            )
+            reply = Reply(
+                text=r["text"],
+                buttons=decode_buttons(r["buttons"]),
+                photo=attachment if r["attachment_kind"] == "photo" else None,
+                document=attachment if r["attachment_kind"] == "document" else None,
+            )
+            result.append(
+                DueMessage(
+                    id=r["id"],
+                    user_id=r["user_id"],
+                    channel=r["channel"],
+                    chat_id=r["chat_id"],
+                    reachable=bool(r["reachable"]),
+                    purpose=r["purpose"],
+                    batch=r["batch"],
+                    kind=r["kind"],
+                    attempts=r["attempts"],
+                    reply=reply,
+                )
+            )
+        return result
+
+    async def mark_sending(self, row_id: int) -> bool:
+        cur = await self.conn.execute(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
+            (row_id,),
+        )
+        return cur.rowcount == 1
+
+    async def finish(self, row_id: int, state: str, now: datetime, error: str | None = None) -> None:
+        if state not in FINAL_STATES:
+            raise ValueError(f"not a final state: {state}")
+        await self.conn.execute(
+            "UPDATE outbox SET state = ?, last_error = ?,"
+            " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
+            (state, error, state, to_db(now), row_id),
+        )
+
+    async def retry_at(self, row_id: int, when: datetime, error: str, count_attempt: bool = True) -> None:
+        """Back to pending, to be tried again at ``when``."""
+        await self.conn.execute(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?,"
+            " attempts = attempts - ? WHERE id = ?",
+            (to_db(when), error, 0 if count_attempt else 1, row_id),
+        )
+
+    async def recover_interrupted(self, now: datetime) -> int:
+        """Rows left in 'sending' by a crash: we cannot know whether they arrived."""
+        cur = await self.conn.execute(
+            "UPDATE outbox SET state = 'uncertain', last_error = 'interrupted while sending'"
+            " WHERE state = 'sending'"
+        )
+        return cur.rowcount
+
+    async def cancel(self, purpose_prefix: str) -> int:
+        """Withdraw messages not yet sent (e.g. reminders of a cancelled session)."""
+        cur = await self.conn.execute(
+            "UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND substr(purpose, 1, ?) = ?",
+            (len(purpose_prefix), purpose_prefix),
+        )
+        return cur.rowcount
+
+    async def get(self, user_id: int, purpose: str) -> OutboxRow | None:
+        async with self.conn.execute(
+            "SELECT * FROM outbox WHERE user_id = ? AND purpose = ?", (user_id, purpose)
+        ) as cur:
+            r = await cur.fetchone()
+        return _row(r) if r else None
+
+    async def batch_counts(self, batch: str) -> dict[str, int]:
+        async with self.conn.execute(
+            "SELECT state, COUNT(*) FROM outbox WHERE batch = ? GROUP BY state", (batch,)
+        ) as cur:
+            return {r[0]: int(r[1]) for r in await cur.fetchall()}
+
+    async def batch_errors(self, batch: str, limit: int = 10) -> list[tuple[str, str, int]]:
+        """(state, error, count) for rows of a batch that did not arrive."""
+        async with self.conn.execute(
+            "SELECT state, COALESCE(last_error, ''), COUNT(*) FROM outbox"
+            " WHERE batch = ? AND state IN ('unreachable', 'failed', 'uncertain')"
+            " GROUP BY state, last_error ORDER BY COUNT(*) DESC LIMIT ?",
+            (batch, limit),
+        ) as cur:
+            return [(r[0], r[1], int(r[2])) for r in await cur.fetchall()]
+
+    async def rows(self, purpose_prefix: str = "") -> list[OutboxRow]:
+        async with self.conn.execute(
+            "SELECT * FROM outbox WHERE substr(purpose, 1, ?) = ? ORDER BY id",
+            (len(purpose_prefix), purpose_prefix),
+        ) as cur:
+            return [_row(r) for r in await cur.fetchall()]
