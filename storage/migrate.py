@@ -26,22 +26,21 @@ def migration_files() -> list[tuple[int, str, str]]:
     return found
 
 
-async def current_version(conn: aiosqlite.Connection) -> int:
+async def applied_versions(conn: aiosqlite.Connection) -> set[int]:
     await conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
-    async with conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version") as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+    async with conn.execute("SELECT version FROM schema_version") as cur:
+        return {int(row[0]) for row in await cur.fetchall()}
 
 
 async def apply_migrations(conn: aiosqlite.Connection) -> list[str]:
-    """Apply each pending migration in its own transaction; return the names applied."""
-    done = await current_version(conn)
+    """Apply each migration not yet applied, in order, each in its own transaction."""
+    done = await applied_versions(conn)
     applied = []
     for version, name, sql in migration_files():
-        if version <= done:
+        if version in done:
             continue
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         # executescript runs statement by statement; BEGIN/COMMIT make the file atomic.
