@@ -172,12 +172,12 @@ class OutboxRepo:
             (state, error, state, to_db(now), row_id),
         )
 
-    async def retry_at(self, row_id: int, when: datetime, error: str, count_attempt: bool = True) -> None:
-        """Back to pending, to be tried again at ``when``."""
+    async def retry_at(self, row_id: int, when: datetime, error: str, uncount_attempt: bool = False) -> None:
+        """Back to pending, to be tried again at ``when`` (a platform's "wait" is not an attempt)."""
         await self.conn.execute(
             "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?,"
-            " attempts = attempts - ? WHERE id = ?",
-            (to_db(when), error, 0 if count_attempt else 1, row_id),
+            " attempts = MAX(0, attempts - ?) WHERE id = ?",
+            (to_db(when), error, 1 if uncount_attempt else 0, row_id),
         )
 
     async def recover_interrupted(self, now: datetime) -> int:
