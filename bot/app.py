@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot import i18n
 from bot.clock import Clock
 from bot.config import Settings
+from bot.delivery import ChannelLimits, DeliveryWorker
+from bot.delivery_errors import Deliverer
 from bot.router import Router
 from bot.services import Services
 from handlers import admin, fallback, help, officer, privacy, start, training
@@ -42,3 +44,18 @@ async def open_app(settings: Settings, clock: Clock | None = None) -> AsyncItera
         yield App(settings=settings, services=services, router=build_router(services))
     finally:
         await store.close()
+
+
+@asynccontextmanager
+async def running(
+    app: App, deliverers: Mapping[str, Deliverer], limits: Mapping[str, ChannelLimits] | None = None
+) -> AsyncIterator[DeliveryWorker]:
+    """Background work while channels run: the delivery worker sending the outbox."""
+    worker = DeliveryWorker(app.services.store, app.services.clock, deliverers, limits)
+    await worker.start()
+    app.services.wake_delivery = worker.wake
+    try:
+        yield worker
+    finally:
+        app.services.wake_delivery = lambda: None
+        await worker.stop()

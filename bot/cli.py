@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import accounts
-from bot.app import App, open_app
+from bot.app import App, open_app, running
 from bot.areas_file import AreaFileError
 from bot.config import ConfigError, Settings, load_settings
 from bot.demo import DEMO_ADMIN, DEMO_OFFICER, load_area_file, seed_demo
@@ -139,7 +139,9 @@ async def chat_command(settings: Settings, as_role: str, user: str | None, name:
             await seed_demo(app.services)
         defaults = {"family": "family", "officer": DEMO_OFFICER, "admin": DEMO_ADMIN}
         user_id = user or defaults[as_role].removeprefix("console:")
-        await ConsoleChannel(app.router, user_id, display_name=name or user_id).run()
+        console = ConsoleChannel(app.router, user_id, display_name=name or user_id)
+        async with running(app, {"console": console}):
+            await console.run()
     return 0
 
 

@@ -113,6 +113,7 @@ class Router:
                 turn.replies = [Reply(_("Sorry, something went wrong on our side. Please try again."))]
             if turn.person.user is not None:
                 await self._save_state(turn)
+            self.services.wake_delivery()
             return turn.replies
 
     async def load_person(self, msg: Incoming) -> Person:

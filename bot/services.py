@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.clock import Clock
@@ -17,6 +18,8 @@ class Services:
     # Per channel, a template for links that open the bot with /start <code>, e.g.
     # "https://t.me/khuyenhoc_bot?start={code}"; filled in by channels when they start.
     deep_links: dict[str, str] = field(default_factory=dict)
+    # Set by the delivery worker when it runs: new outbox rows are sent without waiting for a poll.
+    wake_delivery: Callable[[], None] = lambda: None
 
     def invite_link(self, channel: str, code: str) -> str:
         template = self.deep_links.get(channel)

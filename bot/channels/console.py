@@ -64,6 +64,12 @@ class ConsoleChannel:
         if reply.document is not None:
             self.write(f"     [document: {reply.document.filename}]")
 
+    async def deliver(self, chat_id: str, reply: Reply) -> None:
+        """Messages from the outbox: to this person as usual, to others with their name shown."""
+        if chat_id != self.user_id:
+            self.write(f"📨 [to console:{chat_id}]")
+        await self.show(reply)
+
     async def send_text(self, text: str) -> None:
         await self.router.handle(self.incoming(text), self.show)
 
