@@ -7,17 +7,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot import i18n
+from bot.broadcast import BroadcastMonitor
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery import ChannelLimits, DeliveryWorker
 from bot.delivery_errors import Deliverer
 from bot.router import Router
 from bot.services import Services
-from handlers import admin, fallback, help, officer, privacy, start, training
+from handlers import admin, broadcast, fallback, help, officer, privacy, start, training
 from storage.store import Store
 
 # Registration order is the order of commands in /help and in the platforms' menus.
-HANDLER_MODULES = (start, training, privacy, help, officer, admin, fallback)
+HANDLER_MODULES = (start, training, broadcast, privacy, help, officer, admin, fallback)
 
 
 @dataclass(slots=True)
@@ -50,12 +51,15 @@ async def open_app(settings: Settings, clock: Clock | None = None) -> AsyncItera
 async def running(
     app: App, deliverers: Mapping[str, Deliverer], limits: Mapping[str, ChannelLimits] | None = None
 ) -> AsyncIterator[DeliveryWorker]:
-    """Background work while channels run: the delivery worker sending the outbox."""
+    """Background work while channels run: the delivery worker and the broadcast monitor."""
     worker = DeliveryWorker(app.services.store, app.services.clock, deliverers, limits)
+    monitor = BroadcastMonitor(app.services, deliverers)
     await worker.start()
     app.services.wake_delivery = worker.wake
+    await monitor.start()
     try:
         yield worker
     finally:
+        await monitor.stop()
         app.services.wake_delivery = lambda: None
         await worker.stop()

@@ -10,6 +10,7 @@ import aiosqlite
 
 from storage.areas import AreasRepo
 from storage.audit import AuditRepo
+from storage.broadcasts import BroadcastsRepo
 from storage.conversations import ConversationsRepo
 from storage.db import Database
 from storage.events import EventsRepo
@@ -32,6 +33,7 @@ class Repos:
         self.events = EventsRepo(conn)
         self.sessions = SessionsRepo(conn)
         self.outbox = OutboxRepo(conn)
+        self.broadcasts = BroadcastsRepo(conn)
 
 
 class Store:

@@ -26,12 +26,16 @@ class User:
     language: str
     area_id: str | None
     reachable: bool
+    announcements: bool
     consent_at: datetime
     created_at: datetime
     roles: tuple[Role, ...] = field(default=())
 
 
-_COLUMNS = "id, key, channel, chat_id, display_name, language, area_id, reachable, consent_at, created_at"
+_COLUMNS = (
+    "id, key, channel, chat_id, display_name, language, area_id, reachable, announcements, consent_at,"
+    " created_at"
+)
 
 
 def _user(row: aiosqlite.Row, roles: tuple[Role, ...] = ()) -> User:
@@ -44,6 +48,7 @@ def _user(row: aiosqlite.Row, roles: tuple[Role, ...] = ()) -> User:
         language=row["language"],
         area_id=row["area_id"],
         reachable=bool(row["reachable"]),
+        announcements=bool(row["announcements"]),
         consent_at=from_db(row["consent_at"]),
         created_at=from_db(row["created_at"]),
         roles=roles,
@@ -119,6 +124,12 @@ class UsersRepo:
         await self.conn.execute(
             "UPDATE users SET reachable = ?, updated_at = ? WHERE id = ?",
             (int(reachable), to_db(now), user_id),
+        )
+
+    async def set_announcements(self, user_id: int, wanted: bool, now: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE users SET announcements = ?, updated_at = ? WHERE id = ?",
+            (int(wanted), to_db(now), user_id),
         )
 
     async def grant(self, user_id: int, role: str, area_id: str | None, by: str, now: datetime) -> None:

@@ -38,7 +38,8 @@ def translated(language: str) -> dict[str, str]:
             for message in read_po(fh, locale=language):
                 if message.id and message.string and not message.fuzzy:
                     msgid = message.id[0] if isinstance(message.id, tuple) else message.id
-                    result.setdefault(msgid, message.string if isinstance(message.string, str) else message.string[0])
+                    text = message.string if isinstance(message.string, str) else message.string[0]
+                    result.setdefault(msgid, text)
     return result
 
 

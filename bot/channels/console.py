@@ -70,6 +70,14 @@ class ConsoleChannel:
             self.write(f"📨 [to console:{chat_id}]")
         await self.show(reply)
 
+    async def post_status(self, chat_id: str, text: str) -> str:
+        """A progress line (a terminal cannot edit what it printed, so each update is a new line)."""
+        self.write(f"     … {text}")
+        return chat_id
+
+    async def edit_status(self, chat_id: str, ref: str, text: str) -> None:
+        self.write(f"     … {text}")
+
     async def send_text(self, text: str) -> None:
         await self.router.handle(self.incoming(text), self.show)
 

@@ -1,0 +1,160 @@
+"""Broadcasts (announcements by officers and admins) and the people they reach."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.timefmt import from_db, opt_from_db, to_db
+from storage.users import _COLUMNS as USER_COLUMNS
+from storage.users import User, _user
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    id: int
+    author_id: int | None
+    author_key: str
+    area_id: str | None
+    audience: str
+    audience_param: str
+    text: str
+    attachment_id: int | None
+    state: str
+    scheduled_at: datetime
+    created_at: datetime
+    fanned_out_at: datetime | None
+    finished_at: datetime | None
+    recipients: int
+
+    @property
+    def batch(self) -> str:
+        return f"broadcast:{self.id}"
+
+
+def _broadcast(r: aiosqlite.Row) -> Broadcast:
+    return Broadcast(
+        id=r["id"],
+        author_id=r["author_id"],
+        author_key=r["author_key"],
+        area_id=r["area_id"],
+        audience=r["audience"],
+        audience_param=r["audience_param"],
+        text=r["text"],
+        attachment_id=r["attachment_id"],
+        state=r["state"],
+        scheduled_at=from_db(r["scheduled_at"]),
+        created_at=from_db(r["created_at"]),
+        fanned_out_at=opt_from_db(r["fanned_out_at"]),
+        finished_at=opt_from_db(r["finished_at"]),
+        recipients=r["recipients"],
+    )
+
+
+_U = ", ".join("u." + c.strip() for c in USER_COLUMNS.split(","))
+
+
+class BroadcastsRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def create(
+        self,
+        *,
+        author_id: int | None,
+        author_key: str,
+        area_id: str | None,
+        audience: str,
+        audience_param: str,
+        text: str,
+        attachment_id: int | None,
+        scheduled_at: datetime,
+        now: datetime,
+    ) -> Broadcast:
+        cur = await self.conn.execute(
+            "INSERT INTO broadcasts (author_id, author_key, area_id, audience, audience_param, text,"
+            " attachment_id, scheduled_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                author_id,
+                author_key,
+                area_id,
+                audience,
+                audience_param,
+                text,
+                attachment_id,
+                to_db(scheduled_at),
+                to_db(now),
+            ),
+        )
+        assert cur.lastrowid is not None
+        found = await self.get(cur.lastrowid)
+        assert found is not None
+        return found
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        async with self.conn.execute("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,)) as cur:
+            r = await cur.fetchone()
+        return _broadcast(r) if r else None
+
+    async def due(self, now: datetime) -> list[Broadcast]:
+        async with self.conn.execute(
+            "SELECT * FROM broadcasts WHERE state = 'scheduled' AND scheduled_at <= ?"
+            " ORDER BY scheduled_at, id",
+            (to_db(now),),
+        ) as cur:
+            return [_broadcast(r) for r in await cur.fetchall()]
+
+    async def in_state(self, state: str) -> list[Broadcast]:
+        async with self.conn.execute("SELECT * FROM broadcasts WHERE state = ? ORDER BY id", (state,)) as cur:
+            return [_broadcast(r) for r in await cur.fetchall()]
+
+    async def recent(self, limit: int = 20, area_path: str | None = None) -> list[Broadcast]:
+        if area_path is None:
+            sql, args = "SELECT * FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,)
+        else:
+            sql = (
+                "SELECT b.* FROM broadcasts b JOIN areas a ON a.id = b.area_id"
+                " WHERE substr(a.path, 1, ?) = ? ORDER BY b.id DESC LIMIT ?"
+            )
+            args = (len(area_path), area_path, limit)  # type: ignore[assignment]
+        async with self.conn.execute(sql, args) as cur:
+            return [_broadcast(r) for r in await cur.fetchall()]
+
+    async def mark_fanned_out(self, broadcast_id: int, recipients: int, now: datetime) -> bool:
+        cur = await self.conn.execute(
+            "UPDATE broadcasts SET state = 'sending', recipients = ?, fanned_out_at = ?"
+            " WHERE id = ? AND state = 'scheduled'",
+            (recipients, to_db(now), broadcast_id),
+        )
+        return cur.rowcount == 1
+
+    async def mark_done(self, broadcast_id: int, now: datetime) -> bool:
+        cur = await self.conn.execute(
+            "UPDATE broadcasts SET state = 'done', finished_at = ? WHERE id = ? AND state = 'sending'",
+            (to_db(now), broadcast_id),
+        )
+        return cur.rowcount == 1
+
+    async def cancel(self, broadcast_id: int) -> bool:
+        cur = await self.conn.execute(
+            "UPDATE broadcasts SET state = 'cancelled' WHERE id = ? AND state = 'scheduled'", (broadcast_id,)
+        )
+        return cur.rowcount == 1
+
+    async def area_audience(self, area_path: str | None, *, announcements_only: bool = True) -> list[User]:
+        """People living in an area (or everyone): the base of every audience."""
+        where = ["1 = 1"]
+        args: list[object] = []
+        if area_path is not None:
+            where.append("substr(a.path, 1, ?) = ?")
+            args += [len(area_path), area_path]
+        if announcements_only:
+            where.append("u.announcements = 1")
+        sql = (
+            f"SELECT {_U} FROM users u LEFT JOIN areas a ON a.id = u.area_id"
+            f" WHERE {' AND '.join(where)} ORDER BY u.id"
+        )
+        async with self.conn.execute(sql, args) as cur:
+            return [_user(r) for r in await cur.fetchall()]

@@ -1,0 +1,134 @@
+"""Officer broadcasts through the outbox: audience, permissions, schedule, opt-out, report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from bot.app import App
+from bot.broadcast import BroadcastMonitor
+from bot.delivery import ChannelLimits, DeliveryWorker
+from bot.model import Reply
+from tests.helpers import Transcript
+
+
+class Platform:
+    name = "console"
+
+    def __init__(self) -> None:
+        self.delivered: Counter[str] = Counter()
+        self.texts: dict[str, list[str]] = {}
+
+    async def deliver(self, chat_id: str, reply: Reply) -> None:
+        self.delivered[chat_id] += 1
+        self.texts.setdefault(chat_id, []).append(reply.text)
+
+
+async def residents(app: App, n: int, ward: int = 1) -> list[Transcript]:
+    people = []
+    for i in range(n):
+        chat = Transcript(app.router, f"r{ward}-{i}")
+        await chat.onboard(ward_number=ward)
+        people.append(chat)
+    return people
+
+
+async def compose(officer: Transcript, text: str, *answers: str) -> str:
+    await officer.send("/thongbao")
+    await officer.send(answers[0] if answers else "1")
+    await officer.send(text)
+    await officer.send("1")  # send now
+    return await officer.send("1")  # confirm
+
+
+def setup(app: App) -> tuple[Platform, DeliveryWorker, BroadcastMonitor]:
+    platform = Platform()
+    deliverers = {"console": platform}
+    worker = DeliveryWorker(
+        app.services.store,
+        app.services.clock,
+        deliverers,
+        {"console": ChannelLimits(per_second=0, per_chat_gap=0)},
+    )
+    return platform, worker, BroadcastMonitor(app.services, deliverers)
+
+
+async def test_officer_reaches_their_area_once_and_gets_a_report(app: App) -> None:
+    inside = await residents(app, 3, ward=1)  # Phường Liên Bảo, the demo officer's ward
+    outside = await residents(app, 2, ward=2)
+    await inside[2].send("/tatthongbao")
+    officer = Transcript(app.router, "officer")
+    text = await compose(officer, "Họp <dân> thôn 19h thứ Sáu & mời đủ các hộ.")
+    assert "thông báo số 1" in text
+    platform, worker, monitor = setup(app)
+    await worker.run_until_idle()
+    await monitor.tick()  # all rows final: the broadcast closes and the report is queued
+    await worker.run_until_idle()
+    assert platform.delivered["r1-0"] == 1 and platform.delivered["r1-1"] == 1
+    assert platform.delivered["r1-2"] == 0  # opted out
+    assert all(platform.delivered[o.user_id] == 0 for o in outside)
+    body = platform.texts["r1-0"][0]
+    assert "Họp &lt;dân&gt; thôn 19h thứ Sáu &amp; mời" in body and "/tatthongbao" in body
+    report = platform.texts["officer"][-1]
+    assert "số 1" in report and ": 3" in report  # r1-0, r1-1 and the demo admin, who lives there
+    assert platform.delivered["admin"] == 1
+    # Running again sends nothing new.
+    await monitor.tick()
+    await worker.run_until_idle()
+    assert sum(platform.delivered.values()) == 4  # three announcements and one report
+
+
+async def test_family_cannot_broadcast_and_officer_cannot_pick_everyone(app: App) -> None:
+    family = (await residents(app, 1))[0]
+    assert "chỉ dành cho cán bộ" in await family.send("/thongbao")
+    officer = Transcript(app.router, "officer")
+    await officer.send("/thongbao")
+    text = await officer.send("3")  # admins only; the officer has two options
+    assert "Who should receive" in text or "Ai sẽ nhận" in text
+
+
+async def test_admin_can_write_to_everyone(app: App) -> None:
+    await residents(app, 1, ward=1)
+    await residents(app, 1, ward=3)
+    admin = Transcript(app.router, "admin")
+    await admin.send("/thongbao")
+    await admin.send("3")
+    await admin.send("Thông báo chung toàn thành phố về Ngày Khuyến học 2/10.")
+    await admin.send("1")
+    await admin.send("1")
+    platform, worker, _monitor = setup(app)
+    await worker.run_until_idle()
+    assert platform.delivered["r1-0"] == 1 and platform.delivered["r3-0"] == 1
+    assert platform.delivered["officer"] == 1
+
+
+async def test_scheduled_broadcast_waits_for_its_time(app: App) -> None:
+    await residents(app, 1)
+    officer = Transcript(app.router, "officer")
+    await officer.send("/thongbao")
+    await officer.send("1")
+    await officer.send("Nhắc lịch họp bình xét gia đình học tập.")
+    await officer.send("2")  # choose a time
+    text = await officer.send("8h30 28/11")
+    assert "28/11/2026" in text
+    await officer.send("1")
+    platform, worker, monitor = setup(app)
+    await monitor.tick()
+    await worker.run_until_idle()
+    assert sum(platform.delivered.values()) == 0
+    app.services.clock.advance(timedelta(days=4))
+    await monitor.tick()
+    await worker.run_until_idle()
+    assert platform.delivered["r1-0"] == 1
+
+
+async def test_bad_time_is_reasked(app: App) -> None:
+    officer = Transcript(app.router, "officer")
+    await officer.send("/thongbao")
+    await officer.send("1")
+    await officer.send("Nội dung thông báo đủ dài.")
+    await officer.send("2")
+    text = await officer.send("hom qua")
+    assert "8h30 28/11" in text
+    text = await officer.send("8h 1/1/2020")
+    assert "60" in text
