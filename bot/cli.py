@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     users.add_argument("--limit", type=int, default=50)
 
     admin_sub.add_parser("demo", help="seed demo data into an empty database")
+
+    broadcasts = admin_sub.add_parser("broadcasts", help="list announcements with their delivery figures")
+    broadcasts.add_argument("--limit", type=int, default=20)
     return parser
 
 
@@ -192,6 +195,14 @@ async def _admin(app: App, args: argparse.Namespace) -> int:
             roles = ", ".join(f"{r.role}{':' + r.area_id if r.area_id else ''}" for r in person.roles)
             print(f"{person.key}\t{person.display_name}\t{person.area_id or '-'}\t{roles or 'family'}")
         print(f"{len(people)} shown, {await store.users.count(path)} in all")
+    elif action == "broadcasts":
+        for item in await store.broadcasts.recent(args.limit):
+            counts = await store.outbox.batch_counts(item.batch)
+            figures = " ".join(f"{state}={n}" for state, n in sorted(counts.items()))
+            print(
+                f"#{item.id}\t{item.state}\t{item.scheduled_at:%Y-%m-%d %H:%M}Z\t{item.audience}:"
+                f"{item.area_id or 'all'}\trecipients={item.recipients}\t{figures}\tby {item.author_key}"
+            )
     elif action == "demo":
         seeded = await seed_demo(services)
         print("demo data seeded" if seeded else "the database already has areas: nothing seeded")
