@@ -9,6 +9,7 @@ Messages are extracted from bot/ and handlers/ (keywords _ , N_ and ngettext).
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -16,6 +17,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
+STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 
@@ -48,7 +50,15 @@ def refresh_english() -> None:
     for po in sorted((ROOT / "locales" / "vi" / "LC_MESSAGES").glob("*.po")):
         with po.open("rb") as fh:
             vi = read_po(fh, locale="vi")
-        en = Catalog(locale="en", project="khuyenhoc-bot", domain=po.stem, fuzzy=False)
+        # Fixed dates: regenerating an unchanged catalog must not change the file.
+        en = Catalog(
+            locale="en",
+            project="khuyenhoc-bot",
+            domain=po.stem,
+            fuzzy=False,
+            creation_date=STAMP,
+            revision_date=STAMP,
+        )
         for message in vi:
             if message.id:
                 en.add(message.id, string=message.id)
