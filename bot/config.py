@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,12 @@ from dotenv import dotenv_values
 from bot.i18n import LANGUAGES
 from bot.model import CHANNELS
 
+# Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and - in a webhook's secret token.
+_TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+RESERVED_PATHS = ("/healthz", "/files/")  # served by bot.channels.webhook
+DEFAULT_WEBHOOK_PORT = 8080
+
 
 class ConfigError(Exception):
     """A missing or malformed setting; its message is one line naming the variable."""
@@ -23,6 +30,21 @@ class ConfigError(Exception):
 class Settings:
     telegram_token: str | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
+    # Webhook mode instead of polling when set: the public HTTPS URL Telegram posts updates to.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_rate: float = 25.0  # messages per second overall (Telegram allows about 30)
+    zalo_token: str | None = None
+    zalo_base_url: str = "https://bot-api.zaloplatforms.com/bot"
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: str | None = None
+    zalo_rate: float = 10.0  # messages per second overall; Zalo publishes no figure
+    zalo_retry_after: float = 30.0  # seconds to wait after a Zalo 429, which says no figure either
+    zalo_poll_timeout: int = 30  # seconds a getUpdates long poll may wait
+    # The one HTTP server for webhooks, /healthz and files shown on Zalo (behind a reverse proxy).
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int | None = None  # None: no server unless a webhook or PUBLIC_BASE_URL needs one
+    public_base_url: str | None = None  # e.g. https://bot.example.org, where the server is reachable
     database_path: Path = Path("data/khuyenhoc.db")
     admin_ids: frozenset[str] = field(default_factory=frozenset)
     default_language: str = "vi"
@@ -31,6 +53,20 @@ class Settings:
     @property
     def database_url(self) -> str:
         return f"sqlite:///{self.database_path}"
+
+    @property
+    def server_port(self) -> int | None:
+        """The port of the HTTP server, or None when nothing needs one."""
+        if self.webhook_port is not None:
+            return self.webhook_port
+        if self.telegram_webhook_url or self.zalo_webhook_url or self.public_base_url:
+            return DEFAULT_WEBHOOK_PORT
+        return None
+
+    @property
+    def public_files_dir(self) -> Path:
+        """Where photos published for Zalo are kept (beside the database)."""
+        return self.database_path.parent / "public_files"
 
 
 def _database_path(url: str) -> Path:
@@ -91,11 +127,98 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"TIMEZONE {tz_name!r} is not a known time zone, e.g. Asia/Ho_Chi_Minh") from None
 
+    zalo_token = get("ZALO_BOT_TOKEN")
+    if zalo_token is not None and (len(zalo_token) < 8 or any(c.isspace() or c in "/?#" for c in zalo_token)):
+        raise ConfigError("ZALO_BOT_TOKEN is malformed: copy the Bot Token from Zalo Bot Manager as it is")
+    zalo_base_url = get("ZALO_BASE_URL") or Settings.zalo_base_url
+    if not zalo_base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"ZALO_BASE_URL must start with http:// or https:// (got {zalo_base_url!r})")
+
+    telegram_webhook = _webhook_url("TELEGRAM_WEBHOOK_URL", get("TELEGRAM_WEBHOOK_URL"))
+    telegram_secret = get("TELEGRAM_WEBHOOK_SECRET")
+    if telegram_webhook is not None:
+        if token is None:
+            raise ConfigError("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not")
+        if telegram_secret is None or not _TELEGRAM_SECRET.fullmatch(telegram_secret):
+            raise ConfigError(
+                "TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL: 1-256 characters "
+                "A-Z, a-z, 0-9, _ or -"
+            )
+    zalo_webhook = _webhook_url("ZALO_WEBHOOK_URL", get("ZALO_WEBHOOK_URL"))
+    zalo_secret = get("ZALO_WEBHOOK_SECRET")
+    if zalo_webhook is not None:
+        if zalo_token is None:
+            raise ConfigError("ZALO_WEBHOOK_URL is set but ZALO_BOT_TOKEN is not")
+        if zalo_secret is None or not 8 <= len(zalo_secret) <= 256 or any(c.isspace() for c in zalo_secret):
+            raise ConfigError(
+                "ZALO_WEBHOOK_SECRET must be set with ZALO_WEBHOOK_URL: 8-256 characters, no spaces"
+            )
+    if telegram_webhook and zalo_webhook and urlparse(telegram_webhook).path == urlparse(zalo_webhook).path:
+        raise ConfigError("TELEGRAM_WEBHOOK_URL and ZALO_WEBHOOK_URL must have different paths")
+
+    public_base_url = get("PUBLIC_BASE_URL")
+    if public_base_url is not None:
+        parsed = urlparse(public_base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query:
+            raise ConfigError(
+                f"PUBLIC_BASE_URL must look like https://bot.example.org (got {public_base_url!r})"
+            )
+        public_base_url = public_base_url.rstrip("/")
+
+    listen = get("WEBHOOK_LISTEN") or Settings.webhook_listen
+    if any(c.isspace() or c in "/?#@" for c in listen):
+        raise ConfigError(f"WEBHOOK_LISTEN must be an address such as 127.0.0.1 or 0.0.0.0 (got {listen!r})")
+    port = _number("WEBHOOK_PORT", get("WEBHOOK_PORT"), int, 1, 65535)
+
     return Settings(
         telegram_token=token,
         telegram_base_url=base_url,
+        telegram_webhook_url=telegram_webhook,
+        telegram_webhook_secret=telegram_secret if telegram_webhook else None,
+        telegram_rate=_number("TELEGRAM_RATE", get("TELEGRAM_RATE"), float, 0.1, 1000)
+        or Settings.telegram_rate,
+        zalo_token=zalo_token,
+        zalo_base_url=zalo_base_url,
+        zalo_webhook_url=zalo_webhook,
+        zalo_webhook_secret=zalo_secret if zalo_webhook else None,
+        zalo_rate=_number("ZALO_RATE", get("ZALO_RATE"), float, 0.1, 1000) or Settings.zalo_rate,
+        zalo_retry_after=_number("ZALO_RETRY_AFTER", get("ZALO_RETRY_AFTER"), float, 1, 3600)
+        or Settings.zalo_retry_after,
+        webhook_listen=listen,
+        webhook_port=int(port) if port is not None else None,
+        public_base_url=public_base_url,
         database_path=_database_path(get("DATABASE_URL") or "sqlite:///data/khuyenhoc.db"),
         admin_ids=_admin_ids(get("ADMIN_IDS") or ""),
         default_language=language,
         timezone=timezone,
     )
+
+
+def _webhook_url(name: str, url: str | None) -> str | None:
+    """A public webhook URL: HTTPS, except on this machine (tests, a local reverse proxy)."""
+    if url is None:
+        return None
+    parsed = urlparse(url)
+    local = parsed.hostname in _LOCAL_HOSTS
+    if parsed.scheme != "https" and not (parsed.scheme == "http" and local):
+        raise ConfigError(f"{name} must be an https:// URL (got {url!r})")
+    if not parsed.hostname or parsed.query or parsed.fragment:
+        raise ConfigError(f"{name} must look like https://bot.example.org/telegram (got {url!r})")
+    path = parsed.path or "/"
+    if path == "/" or any(path.startswith(reserved) for reserved in RESERVED_PATHS):
+        raise ConfigError(f"{name} needs a path of its own, e.g. https://bot.example.org/zalo (got {url!r})")
+    return url
+
+
+def _number(
+    name: str, raw: str | None, kind: type[int] | type[float], low: float, high: float
+) -> float | None:
+    if raw is None:
+        return None
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number between {low:g} and {high:g} (got {raw!r})") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g} (got {raw!r})")
+    return value
