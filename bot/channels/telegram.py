@@ -1,8 +1,16 @@
-"""Telegram through python-telegram-bot: updates → ``Incoming``, ``Reply`` → Bot API calls."""
+"""Telegram through python-telegram-bot: updates → ``Incoming``, ``Reply`` → Bot API calls.
+
+Two ways to receive: long polling (the default), or a webhook when ``TELEGRAM_WEBHOOK_URL`` is
+set — then PTB runs without its Updater and our own server (``bot.channels.webhook``) checks the
+secret token header and puts each update on PTB's queue.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import timedelta
+from typing import Any
 
 from telegram import (
     BotCommand,
@@ -13,12 +21,15 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.error import RetryAfter as TelegramRetryAfter
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot import i18n
 from bot.channels.base import Capabilities, split_text
+from bot.channels.webhook import Endpoint
 from bot.config import Settings
+from bot.delivery_errors import PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
 from bot.model import Incoming, Reply
 from bot.router import Router
 from bot.services import Services
@@ -28,6 +39,9 @@ log = logging.getLogger(__name__)
 
 CAPABILITIES = Capabilities(buttons=True, max_text=4096, html=True)
 CAPTION_LIMIT = 1024
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "callback_query"]
+REPLY_RETRY_CAP = 10.0  # a reply waits at most this long after a 429 before giving up
 
 
 def to_incoming(update: Update) -> Incoming | None:
@@ -71,15 +85,21 @@ class TelegramChannel:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.router = router
         self.services = services
-        self.app: Application = (  # type: ignore[type-arg]
+        self.webhook_url = settings.telegram_webhook_url
+        self.webhook_secret = settings.telegram_webhook_secret or ""
+        self.processed = 0  # updates fully handled: tests read it
+        builder = (
             ApplicationBuilder()
             .token(settings.telegram_token)
             .base_url(settings.telegram_base_url)
-            .rate_limiter(AIORateLimiter(max_retries=2))
+            # No retries inside PTB: replies retry once below, the delivery worker has its own policy.
+            .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_rate, max_retries=0))
             .concurrent_updates(16)
             .post_init(self._post_init)
-            .build()
         )
+        if self.webhook_url:
+            builder = builder.updater(None)
+        self.app: Application = builder.build()  # type: ignore[type-arg]
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
 
@@ -103,15 +123,18 @@ class TelegramChannel:
         chat_id = incoming.chat_id
 
         async def send(reply: Reply) -> None:
-            await self.send(chat_id, reply)
+            await self._send_for_reply(chat_id, reply)
 
-        # The router's lock is the first thing awaited, so one person's updates keep their order.
-        await self.router.handle(incoming, send)
-        if update.callback_query is not None:
-            try:
-                await update.callback_query.answer()
-            except TelegramError as exc:  # an old button: answering is a courtesy only
-                log.debug("answerCallbackQuery failed: %s", exc)
+        try:
+            # The router's lock is the first thing awaited, so one person's updates keep their order.
+            await self.router.handle(incoming, send)
+            if update.callback_query is not None:
+                try:
+                    await update.callback_query.answer()
+                except TelegramError as exc:  # an old button: answering is a courtesy only
+                    log.debug("answerCallbackQuery failed: %s", exc)
+        finally:
+            self.processed += 1
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
@@ -120,6 +143,24 @@ class TelegramChannel:
             return
         kind = type(update).__name__ if update is not None else "none"
         log.error("telegram: error while handling an update (%s): %r", kind, error)
+
+    async def _send_for_reply(self, chat_id: str, reply: Reply) -> None:
+        """An answer to someone who just wrote: wait once if Telegram asks for a short pause."""
+        try:
+            await self.send(chat_id, reply)
+        except TelegramRetryAfter as exc:
+            seconds = retry_seconds(exc)
+            if seconds > REPLY_RETRY_CAP:
+                raise
+            await asyncio.sleep(seconds)
+            await self.send(chat_id, reply)
+
+    async def deliver(self, chat_id: str, reply: Reply) -> None:
+        """The delivery worker's send: platform errors become ``bot.delivery_errors``."""
+        try:
+            await self.send(chat_id, reply)
+        except TelegramError as exc:
+            raise delivery_error(exc) from None
 
     async def send(self, chat_id: str | int, reply: Reply) -> None:
         bot = self.app.bot
@@ -147,11 +188,37 @@ class TelegramChannel:
                 chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=markup if last else None
             )
 
+    def healthy(self) -> bool:
+        return self.app.running
+
+    def endpoint(self, path: str) -> Endpoint:
+        return Endpoint("telegram", path, SECRET_HEADER, self.webhook_secret, self.receive)
+
+    async def receive(self, data: Any) -> None:
+        """An update posted to our webhook (its secret already checked): queue it for PTB."""
+        if not isinstance(data, dict):
+            return
+        try:
+            update = Update.de_json(data, self.app.bot)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("telegram: a webhook body is not an update: %s", type(exc).__name__)
+            return
+        if update is not None:
+            await self.app.update_queue.put(update)
+
     async def start(self) -> None:
         await self.app.initialize()
+        # PTB runs post_init only inside run_polling/run_webhook, which we do not use.
+        await self._post_init(self.app)
         await self.app.start()
+        if self.webhook_url:
+            await self.app.bot.set_webhook(
+                self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
+            )
+            log.info("telegram: webhook set for @%s", self.app.bot.username)
+            return
         assert self.app.updater is not None
-        await self.app.updater.start_polling(allowed_updates=["message", "callback_query"])
+        await self.app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         log.info("telegram: polling as @%s", self.app.bot.username)
 
     async def stop(self) -> None:
@@ -160,3 +227,27 @@ class TelegramChannel:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+
+
+def retry_seconds(exc: TelegramRetryAfter) -> float:
+    """Seconds to wait, whether PTB gives them as an int or a timedelta."""
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def delivery_error(exc: TelegramError) -> Exception:
+    """Telegram's errors in the delivery worker's terms. Subclasses are tested before their bases:
+    BadRequest and TimedOut are NetworkErrors."""
+    if isinstance(exc, TelegramRetryAfter):
+        return RetryAfter(retry_seconds(exc), "telegram: flood control")
+    if isinstance(exc, Forbidden):
+        return Unreachable(f"telegram: {exc.message}")
+    if isinstance(exc, BadRequest):
+        if "chat not found" in exc.message.lower() or "user not found" in exc.message.lower():
+            return Unreachable(f"telegram: {exc.message}")
+        return PermanentFailure(f"telegram: {exc.message}")
+    if isinstance(exc, TimedOut):
+        return TemporaryFailure(f"telegram: timed out: {exc.message}")
+    if isinstance(exc, NetworkError):  # connection problems and 5xx answers
+        return TemporaryFailure(f"telegram: {exc.message}")
+    return TemporaryFailure(f"telegram: {type(exc).__name__}: {exc.message}")
