@@ -111,26 +111,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def run_command(settings: Settings) -> int:
-    if not settings.telegram_token:
+    """Serve every configured platform at once (Telegram and Zalo), or open the terminal chat."""
+    if not settings.telegram_token and not settings.zalo_token:
         print(
-            "No TELEGRAM_BOT_TOKEN configured: opening the terminal chat with demo data "
+            "No TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN configured: opening the terminal chat with demo data "
             f"({settings.database_path}). Type /quit to leave.",
             file=sys.stderr,
         )
         return await chat_command(settings, "family", None, "", seed=True)
-    from bot.channels.telegram import TelegramChannel
+    from bot.channels.serve import StartError, serve_channels
 
     async with open_app(settings) as app:
-        telegram = TelegramChannel(settings, app.router, app.services)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await telegram.start()
         try:
-            await stop.wait()
-        finally:
-            await telegram.stop()
+            async with (
+                serve_channels(settings, app.router, app.services) as channels,
+                running(app, channels.deliverers, channels.limits(settings)),
+            ):
+                log.info("serving %s; stop with Ctrl+C", " and ".join(channels.channels))
+                await stop.wait()
+        except StartError as exc:
+            print(f"start-up error: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -1,0 +1,134 @@
+"""Start the configured platforms together: Telegram and/or Zalo, and the HTTP server they share.
+
+``python -m bot run`` uses this: each channel polls or takes webhooks as configured, one
+server answers both webhooks, ``/healthz`` and the photos published for Zalo, and the
+delivery worker gets each channel's ``deliver`` and rate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import urlparse
+
+from bot.channels.webhook import Endpoint, PublicFiles, WebhookServer
+from bot.config import Settings
+from bot.delivery import ChannelLimits
+from bot.delivery_errors import Deliverer
+from bot.model import Reply
+from bot.router import Router
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class StartError(Exception):
+    """A channel or the server could not start; the message is one line for the operator."""
+
+
+class Channel(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def deliver(self, chat_id: str, reply: Reply) -> None: ...
+    def healthy(self) -> bool: ...
+    def endpoint(self, path: str) -> Endpoint: ...
+
+
+@dataclass(slots=True)
+class Running:
+    channels: dict[str, Channel] = field(default_factory=dict)
+    server: WebhookServer | None = None
+
+    @property
+    def deliverers(self) -> dict[str, Deliverer]:
+        return dict(self.channels)
+
+    def limits(self, settings: Settings) -> dict[str, ChannelLimits]:
+        rates = {"telegram": settings.telegram_rate, "zalo": settings.zalo_rate}
+        return {name: ChannelLimits(per_second=rates[name]) for name in self.channels if name in rates}
+
+
+def build_channels(
+    settings: Settings, router: Router, services: Services
+) -> tuple[Running, PublicFiles | None]:
+    """The configured channels and server, not started yet."""
+    running = Running()
+    files = None
+    if settings.public_base_url:
+        files = PublicFiles(settings.public_files_dir, settings.public_base_url)
+    if settings.telegram_token:
+        from bot.channels.telegram import TelegramChannel
+
+        running.channels["telegram"] = TelegramChannel(settings, router, services)
+    if settings.zalo_token:
+        from bot.channels.zalo import ZaloChannel
+
+        running.channels["zalo"] = ZaloChannel(settings, router, files=files)
+    port = settings.server_port
+    if port is not None:
+        endpoints = []
+        for name, url in (("telegram", settings.telegram_webhook_url), ("zalo", settings.zalo_webhook_url)):
+            if url and name in running.channels:
+                endpoints.append(running.channels[name].endpoint(urlparse(url).path))
+        channels = running.channels
+        running.server = WebhookServer(
+            settings.webhook_listen,
+            port,
+            endpoints,
+            files,
+            health=lambda: {name: channel.healthy() for name, channel in channels.items()},
+        )
+    return running, files
+
+
+@asynccontextmanager
+async def serve_channels(settings: Settings, router: Router, services: Services) -> AsyncIterator[Running]:
+    """Start the server first (webhooks may arrive as soon as they are set), then each channel."""
+    running, _files = build_channels(settings, router, services)
+    try:
+        if running.server is not None:
+            try:
+                await running.server.start()
+            except OSError as exc:
+                raise StartError(
+                    f"cannot listen on {settings.webhook_listen}:{running.server.requested_port} "
+                    f"(WEBHOOK_LISTEN/WEBHOOK_PORT): {exc.strerror or exc}"
+                ) from None
+        for channel in running.channels.values():
+            await _start(channel)
+        yield running
+    finally:
+        for channel in reversed(list(running.channels.values())):
+            try:
+                await channel.stop()
+            except Exception:
+                log.exception("%s: error while stopping", channel.name)
+        if running.server is not None:
+            await running.server.stop()
+
+
+async def _start(channel: Channel) -> None:
+    """Start one channel, turning a refused token or an unreachable API into one clear line."""
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.channels.zalo import ZaloApiError, ZaloNetworkError
+
+    try:
+        await channel.start()
+    except InvalidToken:
+        raise StartError("Telegram refused TELEGRAM_BOT_TOKEN: check the token BotFather gave you") from None
+    except ZaloApiError as exc:
+        if exc.error_code == 401:
+            raise StartError(
+                "Zalo refused ZALO_BOT_TOKEN (401): check the token shown in Zalo Bot Manager"
+            ) from None
+        raise StartError(f"Zalo Bot API error at start ({exc}); check ZALO_BASE_URL") from None
+    except ZaloNetworkError as exc:
+        raise StartError(f"cannot reach the Zalo Bot API ({exc}); check ZALO_BASE_URL") from None
+    except TelegramError as exc:
+        raise StartError(f"Telegram Bot API error at start: {exc}; check TELEGRAM_BASE_URL") from None
