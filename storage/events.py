@@ -1,12 +1,40 @@
-"""Anonymous counting events (registrations, declarations, sign-ups) for weekly reports."""
+"""Anonymous counting events (registrations, declarations, sign-ups) for weekly reports.
+
+An event keeps what happened, where (the person's home area), on which channel and when; never
+who. Each event also adds one to the weekly roll-up (``event_weeks``) of its area and of every
+area above it, in the same transaction, so reports never scan the events themselves.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
 from storage.timefmt import to_db
+
+# Weeks are the association's weeks: ISO weeks (Monday to Sunday) in Vietnam's local time.
+WEEK_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+ALL_AREAS = ""  # the roll-up key that counts every event, with or without an area
+
+_UPSERT_WEEK = (
+    "INSERT INTO event_weeks (area_id, week, kind, channel, n) VALUES (?, ?, ?, ?, 1)"
+    " ON CONFLICT (area_id, week, kind, channel) DO UPDATE SET n = event_weeks.n + 1"
+)
+
+
+def week_of(moment: datetime) -> date:
+    """The Monday of the local ISO week that ``moment`` (an aware time) falls in."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: weeks need an aware time")
+    local = moment.astimezone(WEEK_TZ).date()
+    return local - timedelta(days=local.weekday())
+
+
+def area_ids_in_path(path: str) -> list[str]:
+    """'/vinh_yen/lien_bao/lien_bao.tdp1/' → ['vinh_yen', 'lien_bao', 'lien_bao.tdp1']."""
+    return [part for part in path.split("/") if part]
 
 
 class EventsRepo:
@@ -14,10 +42,18 @@ class EventsRepo:
         self.conn = conn
 
     async def record(self, kind: str, area_id: str | None, channel: str, now: datetime) -> None:
+        week = week_of(now).isoformat()
         await self.conn.execute(
-            "INSERT INTO events (kind, area_id, channel, occurred_at) VALUES (?, ?, ?, ?)",
-            (kind, area_id, channel, to_db(now)),
+            "INSERT INTO events (kind, area_id, channel, occurred_at, local_week) VALUES (?, ?, ?, ?, ?)",
+            (kind, area_id, channel, to_db(now), week),
         )
+        keys = [ALL_AREAS]
+        if area_id is not None:
+            async with self.conn.execute("SELECT path FROM areas WHERE id = ?", (area_id,)) as cur:
+                row = await cur.fetchone()
+            if row is not None:
+                keys += area_ids_in_path(row[0])
+        await self.conn.executemany(_UPSERT_WEEK, [(key, week, kind, channel) for key in keys])
 
     async def count(self, kind: str) -> int:
         async with self.conn.execute("SELECT COUNT(*) FROM events WHERE kind = ?", (kind,)) as cur:

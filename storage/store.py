@@ -16,6 +16,7 @@ from storage.db import Database
 from storage.events import EventsRepo
 from storage.invites import InvitesRepo
 from storage.outbox import OutboxRepo
+from storage.reports import ReportsRepo
 from storage.sessions import SessionsRepo
 from storage.users import UsersRepo
 
@@ -33,6 +34,7 @@ class Repos:
         self.events = EventsRepo(conn)
         self.sessions = SessionsRepo(conn)
         self.outbox = OutboxRepo(conn)
+        self.reports = ReportsRepo(conn)
         self.broadcasts = BroadcastsRepo(conn)
 
 
