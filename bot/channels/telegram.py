@@ -115,8 +115,13 @@ class TelegramChannel:
             await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
 
     async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not isinstance(update, Update):
-            return
+        try:
+            if isinstance(update, Update):
+                await self._handle(update)
+        finally:
+            self.processed += 1
+
+    async def _handle(self, update: Update) -> None:
         incoming = to_incoming(update)
         if incoming is None:
             return
@@ -125,16 +130,13 @@ class TelegramChannel:
         async def send(reply: Reply) -> None:
             await self._send_for_reply(chat_id, reply)
 
-        try:
-            # The router's lock is the first thing awaited, so one person's updates keep their order.
-            await self.router.handle(incoming, send)
-            if update.callback_query is not None:
-                try:
-                    await update.callback_query.answer()
-                except TelegramError as exc:  # an old button: answering is a courtesy only
-                    log.debug("answerCallbackQuery failed: %s", exc)
-        finally:
-            self.processed += 1
+        # The router's lock is the first thing awaited, so one person's updates keep their order.
+        await self.router.handle(incoming, send)
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()
+            except TelegramError as exc:  # an old button: answering is a courtesy only
+                log.debug("answerCallbackQuery failed: %s", exc)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
