@@ -650,6 +650,7 @@ class FakeTelegram:
         params, files = await self._read(request, spec_method)
         call = Call(len(self.calls), method, params, files, time.perf_counter())
         self.calls.append(call)
+        self._notify()  # arrival matters too, e.g. to know a long poll is waiting
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
