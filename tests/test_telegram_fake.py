@@ -186,6 +186,8 @@ async def test_ptb_parses_results_and_uploads_arrive(api: FakeTelegram, bot: Bot
     assert api.deliveries["42"] == 3
 
 
+# PTB itself warns that RetryAfter.retry_after will become a timedelta.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_faults_map_to_ptb_errors(api: FakeTelegram, bot: Bot) -> None:
     api.inject(Fault.too_many_requests(3), method="sendMessage")
     with pytest.raises(RetryAfter, match="Retry in 3 seconds"):
