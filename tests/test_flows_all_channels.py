@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 
@@ -22,6 +22,8 @@ from bot.app import App
 from bot.channels.console import ConsoleChannel
 from bot.channels.zalo import ZaloChannel
 from bot.config import Settings
+from bot.delivery_errors import PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
+from bot.model import Reply
 from tests.fakes.zalo_api import FakeZaloApi, wait_until
 
 pytest_plugins = ("tests.fakes.fixtures",)
@@ -218,3 +220,41 @@ async def test_help_and_cancel_in_the_middle_of_a_flow(driver: Driver) -> None:
     assert "/huy" in text and "phường/xã nào" in text  # the step is asked again after the help
     text = await say(driver, "/huy")
     assert "Đã hủy" in text
+
+
+# -- proactive sends (the delivery worker's deliver) -----------------------------------------------
+def _telegram_fault(name: str) -> object:
+    from tests.fakes.telegram_api import Fault
+
+    return {
+        "429": Fault.too_many_requests(retry_after=7),
+        "403": Fault.blocked(),
+        "chat not found": Fault.chat_not_found(),
+        "400": Fault(400, "Bad Request: can't parse entities: unsupported start tag"),
+        "500": Fault.server_error(),
+        "dropped": Fault.dropped(),
+    }[name]
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ("429", RetryAfter),
+        ("403", Unreachable),
+        ("chat not found", Unreachable),
+        ("400", PermanentFailure),
+        ("500", TemporaryFailure),
+        ("dropped", TemporaryFailure),
+    ],
+)
+async def test_telegram_deliver_maps_errors(
+    telegram_api: Any, telegram_bot: Any, fault: str, expected: type[Exception]
+) -> None:
+    chat_id = str(telegram_api.new_user("Bình", "Trần Thị").id)
+    telegram_api.inject(_telegram_fault(fault), method="sendMessage", chat_id=chat_id)
+    with pytest.raises(expected) as error:
+        await telegram_bot.channel.deliver(chat_id, Reply("Nhắc lịch: <b>tập huấn</b> sáng mai"))
+    if isinstance(error.value, RetryAfter):
+        assert error.value.seconds == 7  # exactly what Telegram asked for
+    await telegram_bot.channel.deliver(chat_id, Reply("Nhắc lịch: <b>tập huấn</b> sáng mai"))
+    assert telegram_api.texts(chat_id)[-1] == "Nhắc lịch: tập huấn sáng mai"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from datetime import timedelta
 from typing import Any
 
@@ -233,7 +234,9 @@ class TelegramChannel:
 
 def retry_seconds(exc: TelegramRetryAfter) -> float:
     """Seconds to wait, whether PTB gives them as an int or a timedelta."""
-    value = exc.retry_after
+    with warnings.catch_warnings():  # PTB 22 warns that the int form will become a timedelta
+        warnings.simplefilter("ignore", DeprecationWarning)
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
