@@ -13,6 +13,7 @@ from storage.audit import AuditRepo
 from storage.broadcasts import BroadcastsRepo
 from storage.conversations import ConversationsRepo
 from storage.db import Database
+from storage.declarations import DeclarationsRepo
 from storage.events import EventsRepo
 from storage.invites import InvitesRepo
 from storage.outbox import OutboxRepo
@@ -34,6 +35,7 @@ class Repos:
         self.events = EventsRepo(conn)
         self.sessions = SessionsRepo(conn)
         self.outbox = OutboxRepo(conn)
+        self.declarations = DeclarationsRepo(conn)
         self.reports = ReportsRepo(conn)
         self.broadcasts = BroadcastsRepo(conn)
 
