@@ -238,3 +238,40 @@ async def test_photo_is_published_at_an_unguessable_url_when_configured(
     finally:
         await channel.stop()
         await server.stop()
+
+
+# -- through the delivery worker -------------------------------------------------------------------
+async def test_outbox_messages_reach_zalo_and_a_blocked_person_becomes_unreachable(
+    app: App, zalo: ZaloChannel, fake: FakeZaloApi
+) -> None:
+    from bot.app import running
+    from bot.notify import notify
+
+    services = app.services
+    now = services.clock.now()
+    async with services.store.write() as tx:
+        people = [
+            await tx.users.create(
+                key=f"zalo:{uid}", channel="zalo", chat_id=uid, display_name=uid, language="vi", now=now
+            )
+            for uid in ("z-ok", "z-blocked")
+        ]
+        for person in people:
+            await notify(
+                tx,
+                person,
+                "reminder:1:60",
+                lambda: Reply("Nhắc lịch tập huấn", ((Button("Đi", "a:1"),),)),
+                now,
+            )
+    fake.inject("sendMessage", 403, http_status=200)  # the first send: that person blocked the bot
+    async with running(app, {"zalo": zalo}) as worker:
+        await worker.run_until_idle()
+    delivered = {s.chat_id: s.text for s in fake.sent}
+    assert len(delivered) == 1
+    ((chat_id, text),) = delivered.items()
+    assert text == "Nhắc lịch tập huấn\n\n  1. Đi"
+    blocked = await services.store.read.users.by_key(
+        f"zalo:{'z-ok' if chat_id == 'z-blocked' else 'z-blocked'}"
+    )
+    assert blocked is not None and not blocked.reachable
