@@ -20,6 +20,7 @@ from bot.config import ConfigError, Settings, load_settings
 from tests.fakes.zalo_api import FakeZaloApi, wait_until
 
 pytest.importorskip("tornado", reason="the webhook server needs python-telegram-bot[webhooks]")
+pytest_plugins = ("tests.fakes.fixtures",)
 
 NO_FILE = Path("/nonexistent/.env")
 ZALO_SECRET = "zalo-secret-0123456789"
@@ -256,3 +257,30 @@ def test_bad_channel_settings_name_the_variable(values: dict[str, str], name: st
     with pytest.raises(ConfigError) as error:
         load_settings(values, NO_FILE)
     assert name in str(error.value) and "\n" not in str(error.value)
+
+
+# -- both platforms on one server -----------------------------------------------------------------
+async def test_telegram_and_zalo_share_one_webhook_server(
+    app: App, settings: Settings, fake: FakeZaloApi, telegram_api: Any
+) -> None:
+    port = free_port()
+    configured = dataclasses.replace(
+        webhook_settings(settings, fake, port),
+        telegram_token=telegram_api.token,
+        telegram_base_url=telegram_api.base_url,
+        telegram_webhook_url=f"http://127.0.0.1:{port}/hooks/telegram",
+        telegram_webhook_secret=TELEGRAM_SECRET,
+    )
+    async with serve_channels(configured, app.router, app.services) as running:
+        assert set(running.channels) == {"telegram", "zalo"}
+        assert telegram_api.webhook["secret_token"] == TELEGRAM_SECRET
+        an = telegram_api.new_user("An", "Nguyễn Văn")
+        telegram_api.push_text(an, "/start")
+        await fake.user_sends("z1", "/start")
+        await telegram_api.wait_for_message(an.id, contains="Bạn có đồng ý không?")
+        await wait_until(lambda: any("Bạn có đồng ý không?" in t for t in fake.texts_to("z1")))
+        assert [status for _, status in telegram_api.webhook_attempts] == [200]
+        assert not any(c.method == "getUpdates" for c in telegram_api.calls)
+        async with httpx.AsyncClient() as client:
+            health = (await client.get(f"http://127.0.0.1:{port}/healthz")).json()
+        assert health == {"status": "ok", "checks": {"telegram": True, "zalo": True}}
