@@ -1,0 +1,1 @@
+"""Weekly reports: counts of the anonymous events by week and area, as text, chart and files."""

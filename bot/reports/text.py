@@ -1,0 +1,118 @@
+"""The report as chat text: small monospace tables that fit a phone screen."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from babel import dates as babel_dates
+
+from bot import i18n
+from bot.i18n import _, ngettext
+from bot.reports.model import CHAT_MEASURES, Measure, Series, WeeklyReport
+from bot.text import esc
+
+MIN_NUMBER_WIDTH = 3
+NAME_WIDTH = 14  # area names in the breakdown table: phone screens fit about 36 monospace characters
+
+# Administrative prefixes shortened in narrow columns (the full name is in files and buttons).
+_PREFIXES = (
+    ("Thành phố ", "TP "),
+    ("Thị xã ", "TX "),
+    ("Thị trấn ", "TT "),
+    ("Phường ", "P. "),
+    ("Xã ", "X. "),
+    ("Tổ dân phố ", "TDP "),
+    ("Khu phố ", "KP "),
+)
+
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
+
+
+def channel_name(channel: str) -> str:
+    if channel == "console":
+        return _("Terminal")
+    return CHANNEL_NAMES.get(channel) or channel or _("Unknown channel")
+
+
+def short_name(name: str, width: int = NAME_WIDTH) -> str:
+    for long, short in _PREFIXES:
+        if name.startswith(long):
+            name = short + name[len(long) :]
+            break
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def day_month(day: date) -> str:
+    return babel_dates.format_date(day, "dd/MM", locale=i18n.babel_locale())
+
+
+def week_label(report: WeeklyReport, week: date) -> str:
+    """The Monday of the week, e.g. "23/11"; a star marks the week that is not over yet."""
+    return day_month(week) + ("*" if report.unfinished(week) else "")
+
+
+def grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns padded to their widest cell: the first left-aligned, numbers right-aligned."""
+    table = [list(header), *(list(r) for r in rows)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    widths[1:] = [max(w, MIN_NUMBER_WIDTH) for w in widths[1:]]  # keeps two-letter headers apart
+    lines = []
+    for row in table:
+        cells = [row[0].ljust(widths[0])] + [
+            cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        lines.append(" ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _numbers(series: Series, measures: Sequence[Measure], week: date | None = None) -> list[str]:
+    if week is None:
+        return [i18n.fmt_number(series.total(m.kind)) for m in measures]
+    return [i18n.fmt_number(series.get(week, m.kind)) for m in measures]
+
+
+def period_text(report: WeeklyReport) -> str:
+    count = len(report.weeks)
+    return ngettext("Last {n} week: {first} to {last}.", "Last {n} weeks: {first} to {last}.", count).format(
+        n=count, first=i18n.fmt_date(report.first_day), last=i18n.fmt_date(report.last_day)
+    )
+
+
+def weekly_text(report: WeeklyReport) -> str:
+    """Title, period and the table of the area's totals per week (sent with the chart)."""
+    measures = CHAT_MEASURES
+    header = [_("Week"), *(_(m.short) for m in measures)]
+    rows = [[week_label(report, w), *_numbers(report.total, measures, w)] for w in report.weeks]
+    rows.append([_("Total"), *_numbers(report.total, measures)])
+    legend = " · ".join(f"{_(m.short)}: {_(m.label).lower()}" for m in measures)
+    lines = [
+        _("<b>Weekly figures — {area}</b>").format(area=esc(report.title)),
+        period_text(report),
+        f"<pre>{esc(grid(header, rows))}</pre>",
+        legend,
+    ]
+    if report.unfinished(report.weeks[-1]):
+        lines.append(_("* this week is not over yet."))
+    return "\n".join(lines)
+
+
+def breakdown_text(report: WeeklyReport) -> str:
+    """The areas one level down (totals of the period) and new people per channel."""
+    measures = CHAT_MEASURES
+    lines: list[str] = []
+    if report.parts:
+        header = [_("Area"), *(_(m.short) for m in measures)]
+        rows = [[short_name(p.label), *_numbers(p.series, measures)] for p in report.parts]
+        count = len(report.weeks)
+        title = ngettext("By area (total of {n} week)", "By area (total of {n} weeks)", count).format(n=count)
+        lines.append(f"<b>{esc(title)}</b>")
+        lines.append(f"<pre>{esc(grid(header, rows))}</pre>")
+    joined = [
+        f"{channel_name(name)} {i18n.fmt_number(series.total('user.registered'))}"
+        for name, series in report.channels
+        if series.total("user.registered")
+    ]
+    if joined:
+        lines.append(_("New people by channel: {list}").format(list=esc(" · ".join(joined))))
+    return "\n".join(lines)
