@@ -1,0 +1,1 @@
+"""Training sessions: sign-ups, waiting lists, reminders, officers' tools and the schedule import."""
