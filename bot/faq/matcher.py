@@ -1,0 +1,301 @@
+"""Matching a typed question to a topic of the knowledge base.
+
+1. Analysis (``bot.faq.analyze``): NFC, lower case, one tone placement, abbreviations expanded,
+   particles dropped; each word kept with and without diacritics.
+2. Unknown accent-free words are repaired against the knowledge base's vocabulary: words typed
+   together are split ("giadinh" → "gia dinh"), and a typo within one or two edits is corrected
+   (rapidfuzz Levenshtein), preferring the more frequent word on a tie.
+3. Relevance: Okapi BM25 over accent-free words and word pairs (Vietnamese words are mostly
+   two syllables) of each topic's phrasings and keywords, plus a lighter BM25 over its answer
+   text, plus BM25 over the accented forms when the question has diacritics (so "bạn" and
+   "ban" can differ).
+4. Confidence (0–1): how much of the question's information (IDF-weighted words and word
+   pairs) a topic explains, blended with rapidfuzz similarity to its closest phrasing. Topics
+   are ranked by confidence plus relevance (scaled to the best topic). Below ``THRESHOLD`` the
+   bot does not guess; the candidates are still returned so the chat can offer them.
+
+BM25 is the textbook formula (a few lines; the index is ~30 topics, so no library is needed
+for it); fuzzy matching and edit distances come from rapidfuzz.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from bot.faq.analyze import Lexicon, Word, analyze
+from bot.faq.knowledge import Knowledge
+from bot.text import strip_html
+
+THRESHOLD = 0.5
+TOP_N = 3
+
+# The shape of one Vietnamese syllable without diacritics (onset, vowels, final consonant).
+# A word of this shape that we do not know is most likely a real word of another subject
+# ("tiet" in "thoi tiet"), not a typo: correcting it to a known word would invent a match.
+_SYLLABLE = re.compile(
+    r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(ch|nh|ng|[cmnpt])?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """Knobs of the ranking; defaults were set on the evaluation set (see bench/faq.py)."""
+
+    k1: float = 1.2
+    b: float = 0.5
+    bigram_weight: float = 1.0
+    accented_weight: float = 0.3
+    relevance_weight: float = 1.0  # BM25 (scaled to the best topic) added to the confidence to rank
+    coverage_share: float = 0.6  # of the confidence; the rest is phrasing similarity
+    bigram_coverage: float = 0.5  # share of word pairs (vs single words) in the coverage
+    unknown_weight: float = 1.25  # an unknown word weighs this many times the rarest known word
+    answer_weight: float = 0.3  # BM25 on the answers' text, beside the phrasings
+    answer_credit: float = 0.5  # a word only in the answer counts this much in the coverage
+    keyword_repeat: int = 2  # keywords count as this many phrasings
+    max_edit: int = 1  # typo distance for words up to 6 letters; one more for longer words
+    min_segment: int = 5  # shortest run of letters we try to split into known words
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    topic: str
+    score: float  # confidence, 0–1
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    topic: str | None  # None when the best candidate is below the threshold
+    score: float  # confidence of the best candidate (0 when nothing matched at all)
+    candidates: tuple[Candidate, ...]  # best first
+
+
+@dataclass(slots=True)
+class _Bm25:
+    """Okapi BM25 over one bag of terms per topic."""
+
+    postings: dict[str, dict[int, int]]
+    idf: dict[str, float]
+    norm: list[float]  # k1 * (1 - b + b * len / avg) per topic
+    k1: float
+
+    @classmethod
+    def build(cls, docs: list[Counter[str]], k1: float, b: float) -> _Bm25:
+        postings: dict[str, dict[int, int]] = {}
+        for index, doc in enumerate(docs):
+            for term, tf in doc.items():
+                postings.setdefault(term, {})[index] = tf
+        n = len(docs)
+        idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()}
+        lengths = [sum(d.values()) for d in docs]
+        avg = sum(lengths) / max(1, n)
+        norm = [k1 * (1 - b + b * length / avg) for length in lengths]
+        return cls(postings, idf, norm, k1)
+
+    def scores(self, terms: Iterable[str], weights: dict[str, float] | None = None) -> dict[int, float]:
+        result: dict[int, float] = {}
+        for term in terms:
+            posting = self.postings.get(term)
+            if not posting:
+                continue
+            weight = self.idf[term] * (weights.get(term, 1.0) if weights else 1.0)
+            for doc, tf in posting.items():
+                result[doc] = result.get(doc, 0.0) + weight * tf * (self.k1 + 1) / (tf + self.norm[doc])
+        return result
+
+
+def _pairs(tokens: list[str]) -> list[str]:
+    return [f"{a}_{b}" for a, b in itertools.pairwise(tokens)]
+
+
+def _terms(tokens: list[str]) -> list[str]:
+    """Words and adjacent word pairs (pairs written "a_b")."""
+    return tokens + _pairs(tokens)
+
+
+class Matcher:
+    def __init__(
+        self,
+        bases: Iterable[Knowledge],
+        lexicon: Lexicon,
+        threshold: float = THRESHOLD,
+        tuning: Tuning | None = None,
+    ) -> None:
+        self.lexicon = lexicon
+        self.threshold = threshold
+        self.tuning = tuning or Tuning()
+        t = self.tuning
+        ids: list[str] = []
+        asked: dict[str, list[tuple[str, int]]] = {}  # phrasings, titles, keywords (with repeats)
+        told: dict[str, list[str]] = {}  # answers
+        for base in bases:
+            for topic in base.topics:
+                if topic.id not in asked:
+                    ids.append(topic.id)
+                    asked[topic.id], told[topic.id] = [], []
+                asked[topic.id].append((topic.title, 1))
+                asked[topic.id].extend((q, 1) for q in topic.questions)
+                asked[topic.id].extend((k, t.keyword_repeat) for k in topic.keywords)
+                told[topic.id].append(strip_html(topic.answer))
+        self.ids = ids
+        folded_docs: list[Counter[str]] = []
+        accented_docs: list[Counter[str]] = []
+        answer_docs: list[Counter[str]] = []
+        self._phrasings: list[str] = []
+        self._phrasing_topic: list[int] = []
+        vocabulary: Counter[str] = Counter()
+        for index, topic_id in enumerate(ids):
+            folded_doc: Counter[str] = Counter()
+            accented_doc: Counter[str] = Counter()
+            for text, repeat in asked[topic_id]:
+                words = analyze(text, lexicon, question=False)
+                folded = [w.folded for w in words]
+                for _ in range(repeat):
+                    folded_doc.update(_terms(folded))
+                    accented_doc.update(_terms([w.norm for w in words]))
+                vocabulary.update(folded)
+                if folded:
+                    self._phrasings.append(" ".join(folded))
+                    self._phrasing_topic.append(index)
+            answer_doc: Counter[str] = Counter()
+            for text in told[topic_id]:
+                folded = [w.folded for w in analyze(text, lexicon, question=False)]
+                answer_doc.update(_terms(folded))
+                vocabulary.update(folded)
+            folded_docs.append(folded_doc)
+            accented_docs.append(accented_doc)
+            answer_docs.append(answer_doc)
+        self._folded = _Bm25.build(folded_docs, t.k1, t.b)
+        self._accented = _Bm25.build(accented_docs, t.k1, t.b)
+        self._answers = _Bm25.build(answer_docs, t.k1, t.b)
+        # For the confidence: how rare each term is across topics, counting both fields.
+        union = [
+            Counter({term: 1 for term in (*a, *b)}) for a, b in zip(folded_docs, answer_docs, strict=True)
+        ]
+        self._either = _Bm25.build(union, t.k1, t.b)
+        self._vocabulary = vocabulary
+        self._vocab_list = sorted(w for w in vocabulary if not w.isdigit())
+        self._syllables = frozenset(w for w in self._vocab_list if len(w) >= 2)
+        self._max_idf = max(self._either.idf.values(), default=1.0)
+        self._repair = lru_cache(maxsize=4096)(self._repair_uncached)
+
+    # -- word repair ---------------------------------------------------------------------------
+    def _segment(self, word: str) -> list[str] | None:
+        """Split letters typed together into known words, fewest pieces first."""
+        n = len(word)
+        best: list[list[str] | None] = [None] * (n + 1)
+        best[0] = []
+        for end in range(1, n + 1):
+            for start in range(max(0, end - 7), end - 1):
+                head = best[start]
+                piece = word[start:end]
+                if head is not None and piece in self._syllables:
+                    if best[end] is None or len(head) + 1 < len(best[end] or []):
+                        best[end] = [*head, piece]
+        found = best[n]
+        return found if found is not None and len(found) >= 2 else None
+
+    def _repair_uncached(self, word: str) -> tuple[str, ...]:
+        if word in self._vocabulary or word.isdigit() or len(word) < 3 or _SYLLABLE.match(word):
+            return (word,)
+        if len(word) >= self.tuning.min_segment:
+            pieces = self._segment(word)
+            if pieces:
+                return tuple(pieces)
+        limit = self.tuning.max_edit + (1 if len(word) > 6 else 0)
+        hits = process.extract(
+            word, self._vocab_list, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
+        )
+        if not hits:
+            return (word,)
+        best = min(hits, key=lambda hit: (hit[1], -self._vocabulary[hit[0]], hit[0]))
+        return (best[0],)
+
+    def _prepare(self, text: str) -> tuple[list[str], list[str], bool]:
+        """(accent-free words after repair, accented words, whether the question had diacritics)."""
+        words: list[Word] = analyze(text, self.lexicon)
+        folded: list[str] = []
+        for word in words:
+            folded.extend(self._repair(word.folded))
+        accented = any(w.accented for w in words)
+        return folded, [w.norm for w in words], accented
+
+    # -- matching -------------------------------------------------------------------------------
+    def match(self, text: str) -> Match:
+        folded, norms, accented = self._prepare(text)
+        if not folded:
+            return Match(None, 0.0, ())
+        t = self.tuning
+        unique = list(dict.fromkeys(_terms(folded)))
+        weights = {term: t.bigram_weight for term in unique if "_" in term}
+        relevance = self._folded.scores(unique, weights)
+        for doc, value in self._answers.scores(unique, weights).items():
+            relevance[doc] = relevance.get(doc, 0.0) + t.answer_weight * value
+        if accented:
+            accented_terms = list(dict.fromkeys(_terms(norms)))
+            for doc, value in self._accented.scores(accented_terms, weights).items():
+                relevance[doc] = relevance.get(doc, 0.0) + t.accented_weight * value
+        if not relevance:
+            return Match(None, 0.0, ())
+        similarity: dict[int, float] = {}
+        for _choice, value, index in process.extract(
+            " ".join(folded), self._phrasings, scorer=fuzz.token_sort_ratio, limit=None, score_cutoff=30
+        ):
+            doc = self._phrasing_topic[index]
+            similarity[doc] = max(similarity.get(doc, 0.0), value / 100)
+        scale = max(relevance.values())
+        scored = []
+        for doc, value in relevance.items():
+            coverage = self._coverage(folded, doc)
+            sim = similarity.get(doc, 0.0)
+            confidence = t.coverage_share * coverage + (1 - t.coverage_share) * sim
+            rank = confidence + t.relevance_weight * value / scale
+            scored.append((rank, confidence, doc))
+        scored.sort(key=lambda item: (-item[0], item[2]))
+        candidates = tuple(Candidate(self.ids[doc], round(conf, 4)) for _rank, conf, doc in scored[:TOP_N])
+        best = candidates[0]
+        return Match(best.topic if best.score >= self.threshold else None, best.score, candidates)
+
+    def _coverage(self, folded: list[str], doc: int) -> float:
+        """IDF-weighted share of the question's words (and word pairs) that the topic knows.
+
+        A term in the topic's phrasings counts fully, one only in its answer counts in part, and
+        a term no topic knows weighs more than any known one: an unexplained content word is the
+        best sign that a question is about something else.
+        """
+        t = self.tuning
+        unknown = t.unknown_weight * self._max_idf
+        shares: list[float | None] = []
+        for terms in (folded, _pairs(folded)):
+            total = known = 0.0
+            for term in dict.fromkeys(terms):
+                idf = self._either.idf.get(term)
+                if idf is None:
+                    total += unknown
+                    continue
+                total += idf
+                if doc in self._folded.postings.get(term, {}):
+                    known += idf
+                elif doc in self._answers.postings.get(term, {}):
+                    known += t.answer_credit * idf
+            shares.append(known / total if total else None)
+        words, bigrams = shares
+        if bigrams is None:
+            return words or 0.0
+        return (1 - t.bigram_coverage) * (words or 0.0) + t.bigram_coverage * bigrams
+
+    def explain(self, text: str) -> str:
+        """The analysed words and the candidates, for people tuning the knowledge base."""
+        folded, norms, accented = self._prepare(text)
+        result = self.match(text)
+        lines = [f"words: {' '.join(folded)}" + (f"  (accented: {' '.join(norms)})" if accented else "")]
+        lines += [f"  {c.topic:<22} {c.score:.3f}" for c in result.candidates]
+        return "\n".join(lines)
