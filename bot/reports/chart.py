@@ -11,11 +11,15 @@ import math
 import threading
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import i18n
 from bot.i18n import _, ngettext
 from bot.reports.model import CHAT_MEASURES, WeeklyReport
 from bot.reports.text import short_name, week_label
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 WIDTH_PX, HEIGHT_PX, DPI = 1000, 800, 100
 FONT_FAMILY = "DejaVu Sans"
@@ -38,24 +42,44 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def _bars(
+    axes: Axes, centres: list[float], values: list[int], thickness: float, colour: str, *, across: bool
+) -> None:
+    """One collection per series: hundreds of separate bar patches would take most of the time."""
+    from matplotlib.collections import PolyCollection
+
+    half = thickness / 2
+    shapes = []
+    for centre, value in zip(centres, values, strict=True):
+        if value:
+            lo, hi = centre - half, centre + half
+            corners = (
+                [(0, lo), (value, lo), (value, hi), (0, hi)]
+                if across
+                else [(lo, 0), (lo, value), (hi, value), (hi, 0)]
+            )
+            shapes.append(corners)
+    axes.add_collection(PolyCollection(shapes, facecolors=colour, edgecolors="none"), autolim=False)
+
+
 def render_png(report: WeeklyReport) -> bytes:
     """A WIDTH_PX x HEIGHT_PX PNG: bars per week, and per area one level down when there are any."""
     # Imported here: matplotlib takes a noticeable time to load, and only reports need it.
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     measures = CHAT_MEASURES
     numbers = FuncFormatter(lambda value, _pos: i18n.fmt_number(int(value)) if value == int(value) else "")
+    count = len(report.weeks)
+    parts = [p for p in report.parts if p.area is not None or not p.series.is_zero()]
     with _LOCK, matplotlib.rc_context({"font.family": FONT_FAMILY, "font.size": 10}):
-        figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
+        figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
         FigureCanvasAgg(figure)
-        parts = [p for p in report.parts if p.area is not None or not p.series.is_zero()]
-        if parts:
-            weekly, by_area = figure.subplots(2, 1, height_ratios=(3, 2))
-        else:
-            weekly, by_area = figure.subplots(1, 1), None
+        # Fixed positions (left, bottom, width, height): a layout engine would double the time.
+        weekly = figure.add_axes((0.07, 0.50, 0.91, 0.40) if parts else (0.07, 0.14, 0.91, 0.76))
         figure.suptitle(
             _nfc(
                 _("{area}: {first} to {last}").format(
@@ -64,16 +88,20 @@ def render_png(report: WeeklyReport) -> bytes:
                     last=i18n.fmt_date(report.last_day),
                 )
             ),
+            y=0.975,
             fontsize=13,
             fontweight="bold",
         )
 
-        count = len(report.weeks)
         width = 0.8 / len(measures)
+        highest = 1
         for index, measure in enumerate(measures):
-            offsets = [x + (index - (len(measures) - 1) / 2) * width for x in range(count)]
+            centres = [x + (index - (len(measures) - 1) / 2) * width for x in range(count)]
             values = [report.total.get(week, measure.kind) for week in report.weeks]
-            weekly.bar(offsets, values, width, label=_nfc(_(measure.label)), color=COLOURS[index])
+            highest = max(highest, *values)
+            _bars(weekly, centres, values, width, COLOURS[index], across=False)
+        weekly.set_xlim(-0.5, count - 0.5)
+        weekly.set_ylim(0, highest * 1.05)
         step = max(1, math.ceil(count / MAX_WEEK_LABELS))
         ticks = list(range(count - 1, -1, -step))[::-1]  # always label the latest week
         weekly.set_xticks(ticks, [week_label(report, report.weeks[i]) for i in ticks])
@@ -81,19 +109,23 @@ def render_png(report: WeeklyReport) -> bytes:
         weekly.yaxis.set_major_locator(MaxNLocator(integer=True))
         weekly.yaxis.set_major_formatter(numbers)
         weekly.grid(axis="y", alpha=0.3)
-        figure.legend(loc="outside lower center", ncols=3, fontsize=9, frameon=False)
+        weekly.set_axisbelow(True)
 
-        if by_area is not None:
+        if parts:
+            by_area = figure.add_axes((0.20, 0.10, 0.78, 0.31))
             rows = len(parts)
             height = 0.8 / len(measures)
+            highest = 1
             for index, measure in enumerate(measures):
-                offsets = [y + (index - (len(measures) - 1) / 2) * height for y in range(rows)]
+                centres = [y + (index - (len(measures) - 1) / 2) * height for y in range(rows)]
                 values = [p.series.total(measure.kind) for p in parts]
-                by_area.barh(offsets, values, height, color=COLOURS[index])
+                highest = max(highest, *values)
+                _bars(by_area, centres, values, height, COLOURS[index], across=True)
+            by_area.set_ylim(rows - 0.5, -0.5)  # tree order, top to bottom
+            by_area.set_xlim(0, highest * 1.05)
             by_area.set_yticks(
                 range(rows), [_nfc(short_name(p.label, 24)) for p in parts], fontsize=9 if rows <= 15 else 7
             )
-            by_area.invert_yaxis()  # tree order, top to bottom
             by_area.set_title(
                 _nfc(
                     ngettext("By area (total of {n} week)", "By area (total of {n} weeks)", count).format(
@@ -105,7 +137,10 @@ def render_png(report: WeeklyReport) -> bytes:
             by_area.xaxis.set_major_locator(MaxNLocator(integer=True))
             by_area.xaxis.set_major_formatter(numbers)
             by_area.grid(axis="x", alpha=0.3)
+            by_area.set_axisbelow(True)
 
+        handles = [Patch(color=COLOURS[i], label=_nfc(_(m.label))) for i, m in enumerate(measures)]
+        figure.legend(handles=handles, loc="lower center", ncols=3, fontsize=9, frameon=False)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()
