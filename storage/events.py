@@ -7,6 +7,7 @@ area above it, in the same transaction, so reports never scan the events themsel
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -54,6 +55,22 @@ class EventsRepo:
             if row is not None:
                 keys += area_ids_in_path(row[0])
         await self.conn.executemany(_UPSERT_WEEK, [(key, week, kind, channel) for key in keys])
+
+    async def import_many(self, events: Iterable[tuple[str, str | None, str, datetime]]) -> int:
+        """Store many (kind, area_id, channel, when) at once, e.g. counts kept before the bot.
+
+        The roll-up is not touched: it is marked stale and rebuilt by the next report.
+        """
+        rows = [
+            (kind, area, channel, to_db(when), week_of(when).isoformat())
+            for kind, area, channel, when in events
+        ]
+        await self.conn.executemany(
+            "INSERT INTO events (kind, area_id, channel, occurred_at, local_week) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+        await self.conn.execute("DELETE FROM report_state")
+        return len(rows)
 
     async def count(self, kind: str) -> int:
         async with self.conn.execute("SELECT COUNT(*) FROM events WHERE kind = ?", (kind,)) as cur:

@@ -92,3 +92,15 @@ def test_migration_fills_the_local_week_of_existing_events() -> None:
     weeks = [row[0] for row in conn.execute("SELECT local_week FROM events ORDER BY id")]
     assert weeks == [week_of(m).isoformat() for m in moments]
     assert weeks[:2] == ["2026-11-16", "2026-11-23"]
+
+
+async def test_imported_events_are_counted_after_a_rebuild(app: App) -> None:
+    await ensure_current(app.services)
+    when = datetime(2026, 11, 3, 20, tzinfo=VN)
+    async with app.services.store.write() as tx:
+        await tx.events.import_many([("training.signup", "hoi_hop.thon_xuan_hoa", "zalo", when)] * 5)
+        await tx.events.record("training.signup", "hoi_hop.thon_xuan_hoa", "zalo", when)
+    assert not await app.services.store.read.reports.is_current()
+    report = await build_report(app.services, await app.services.store.read.areas.get("hoi_hop"), 8)
+    assert report.total.total("training.signup") == 6
+    assert await app.services.store.read.reports.is_current()
