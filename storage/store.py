@@ -17,6 +17,7 @@ from storage.declarations import DeclarationsRepo
 from storage.events import EventsRepo
 from storage.invites import InvitesRepo
 from storage.outbox import OutboxRepo
+from storage.questions import QuestionsRepo
 from storage.reports import ReportsRepo
 from storage.sessions import SessionsRepo
 from storage.users import UsersRepo
@@ -35,6 +36,7 @@ class Repos:
         self.events = EventsRepo(conn)
         self.sessions = SessionsRepo(conn)
         self.outbox = OutboxRepo(conn)
+        self.questions = QuestionsRepo(conn)
         self.declarations = DeclarationsRepo(conn)
         self.reports = ReportsRepo(conn)
         self.broadcasts = BroadcastsRepo(conn)
