@@ -8,7 +8,7 @@ for; when the tree has changed (an area moved to another ward) it is rebuilt fro
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -24,6 +24,17 @@ class WeekCount:
     week: date  # Monday of the local ISO week
     kind: str
     n: int
+
+
+def _counts(rows: Iterable[Sequence[object]]) -> list[WeekCount]:
+    weeks: dict[str, date] = {}  # thousands of rows share a few dozen weeks: parse each once
+    counts = []
+    for key, week_text, kind, n in rows:
+        week = weeks.get(str(week_text))
+        if week is None:
+            week = weeks[str(week_text)] = date.fromisoformat(str(week_text))
+        counts.append(WeekCount(str(key), week, str(kind), int(str(n))))
+    return counts
 
 
 _REBUILD_AREAS = """
@@ -101,8 +112,7 @@ class ReportsRepo:
         )
         args = [*area_ids, first.isoformat(), last.isoformat()]
         async with self.conn.execute(sql, args) as cur:
-            rows = await cur.fetchall()
-        return [WeekCount(r[0], date.fromisoformat(r[1]), r[2], int(r[3])) for r in rows]
+            return _counts(await cur.fetchall())
 
     async def by_channel(self, area_id: str, first: date, last: date) -> list[WeekCount]:
         """Counts per channel, week and kind for one area (and below) for weeks first..last."""
@@ -110,5 +120,4 @@ class ReportsRepo:
             "SELECT channel, week, kind, n FROM event_weeks WHERE area_id = ? AND week BETWEEN ? AND ?",
             (area_id, first.isoformat(), last.isoformat()),
         ) as cur:
-            rows = await cur.fetchall()
-        return [WeekCount(r[0], date.fromisoformat(r[1]), r[2], int(r[3])) for r in rows]
+            return _counts(await cur.fetchall())

@@ -65,7 +65,10 @@ def _series(rows: list[WeekCount]) -> dict[str, Series]:
     found: dict[str, Series] = {}
     for row in rows:
         if row.kind in KINDS:
-            found.setdefault(row.key, Series()).add(row.week, row.kind, row.n)
+            series = found.get(row.key)
+            if series is None:
+                series = found[row.key] = Series()
+            series.add(row.week, row.kind, row.n)
     return found
 
 

@@ -142,5 +142,5 @@ def render_png(report: WeeklyReport) -> bytes:
         handles = [Patch(color=COLOURS[i], label=_nfc(_(m.label))) for i, m in enumerate(measures)]
         figure.legend(handles=handles, loc="lower center", ncols=3, fontsize=9, frameon=False)
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=DPI)
+        figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()

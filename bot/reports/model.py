@@ -33,25 +33,29 @@ KINDS = frozenset(m.kind for m in MEASURES)
 class Series:
     """Counts per (week, kind); a week or kind without events counts zero."""
 
-    __slots__ = ("_values",)
+    __slots__ = ("_totals", "_values")
 
     def __init__(self, values: Mapping[tuple[date, str], int] | None = None) -> None:
-        self._values: dict[tuple[date, str], int] = dict(values or {})
+        self._values: dict[tuple[date, str], int] = {}
+        self._totals: dict[str, int] = {}  # per kind, kept as counts are added
+        for (week, kind), n in (values or {}).items():
+            self.add(week, kind, n)
 
     def add(self, week: date, kind: str, n: int) -> None:
         self._values[(week, kind)] = self._values.get((week, kind), 0) + n
+        self._totals[kind] = self._totals.get(kind, 0) + n
 
     def get(self, week: date, kind: str) -> int:
         return self._values.get((week, kind), 0)
 
     def total(self, kind: str) -> int:
-        return sum(n for (_week, k), n in self._values.items() if k == kind)
+        return self._totals.get(kind, 0)
 
     def minus(self, others: Iterable[Series]) -> Series:
         rest = Series(self._values)
         for other in others:
-            for key, n in other._values.items():
-                rest._values[key] = rest._values.get(key, 0) - n
+            for (week, kind), n in other._values.items():
+                rest.add(week, kind, -n)
         return rest
 
     def is_zero(self) -> bool:
