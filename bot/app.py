@@ -14,11 +14,33 @@ from bot.delivery import ChannelLimits, DeliveryWorker
 from bot.delivery_errors import Deliverer
 from bot.router import Router
 from bot.services import Services
-from handlers import admin, broadcast, fallback, help, officer, privacy, reports, start, training
+from handlers import (
+    admin,
+    broadcast,
+    declaration,
+    fallback,
+    help,
+    officer,
+    privacy,
+    reports,
+    start,
+    training,
+)
 from storage.store import Store
 
 # Registration order is the order of commands in /help and in the platforms' menus.
-HANDLER_MODULES = (start, training, broadcast, privacy, help, officer, reports, admin, fallback)
+HANDLER_MODULES = (
+    start,
+    declaration,
+    training,
+    broadcast,
+    privacy,
+    help,
+    officer,
+    reports,
+    admin,
+    fallback,
+)
 
 
 @dataclass(slots=True)
