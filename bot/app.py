@@ -23,6 +23,7 @@ from handlers import (
     officer,
     privacy,
     reports,
+    review,
     start,
     training,
 )
@@ -36,6 +37,7 @@ HANDLER_MODULES = (
     broadcast,
     privacy,
     help,
+    review,
     officer,
     reports,
     admin,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot import accounts, i18n
 from bot.context import Answer, Role, Turn
+from bot.declaration.render import action_label, status_label, summary_lines
+from bot.declaration.service import current_year
 from bot.flow import DONE, Reask, StepFlow, yes_no
 from bot.i18n import N_, _
 from bot.model import Button
@@ -37,9 +39,50 @@ async def my_data(turn: Turn, args: str) -> None:
             .format(role=label, area=esc(role_area.name) if role_area else "")
             .rstrip()
         )
+    if turn.state.flow == "declare":
+        draft = turn.state.draft
+        where = ", ".join(esc(a.name) for a in reversed(await store.areas.ancestors(draft.get("a") or "")))
+        lines.append(_("• A declaration you have started but not sent yet (saved after each answer):"))
+        year = int(draft.get("yr") or current_year(turn.services))
+        lines += ["   " + line for line in summary_lines(draft, where, year)]
+    reviews = await store.declarations.reviews_by(user.id)
+    if reviews:
+        lines.append(_("• Declarations you reviewed as an officer: {count}").format(count=reviews))
     lines.append("")
     lines.append(_("To delete all of it, send /xoadulieu."))
     turn.say("\n".join(lines))
+    for text in await declaration_texts(turn):
+        turn.say(text)
+
+
+async def declaration_texts(turn: Turn) -> list[str]:
+    """Each declaration of the person's household, in full, with its history of changes."""
+    user = turn.person.user
+    assert user is not None
+    store = turn.services.store.read
+    texts = []
+    for item in await store.declarations.all_for_user(user.id):
+        chain = await store.areas.ancestors(item.area_id)
+        lines = [
+            _("<b>Your household's declaration — “Gia đình học tập” {year}</b>").format(year=item.year),
+            _("Status: {status} (version {version}, last change {when})").format(
+                status=status_label(item.status),
+                version=item.version,
+                when=i18n.fmt_datetime(item.updated_at),
+            ),
+        ]
+        if item.review_reason:
+            lines.append(_("The officer's reason: {reason}").format(reason=esc(item.review_reason)))
+        lines += summary_lines(item.data, ", ".join(esc(a.name) for a in reversed(chain)), item.year)
+        lines.append(_("<b>History of changes</b>"))
+        for entry in await store.declarations.history(item.id):
+            lines.append(
+                _("• {when}: {action} (version {version})").format(
+                    when=i18n.fmt_datetime(entry.at), action=action_label(entry.action), version=entry.version
+                )
+            )
+        texts.append("\n".join(lines))
+    return texts
 
 
 class DeleteFlow(StepFlow):
@@ -50,8 +93,9 @@ class DeleteFlow(StepFlow):
     async def ask_confirm(self, turn: Turn) -> None:
         turn.say(
             _(
-                "This deletes everything I store about you: your profile, area and conversation. "
-                "Anonymous counts in reports stay. This cannot be undone. Delete now?"
+                "This deletes everything I store about you: your profile, area and conversation, and your "
+                "household's declarations with their history. Anonymous counts in reports stay. This cannot "
+                "be undone. Delete now?"
             ),
             [Button(_("Yes, delete my data"), "confirm:yes"), Button(_("No, keep it"), "confirm:no")],
         )
