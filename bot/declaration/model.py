@@ -34,7 +34,11 @@ RELATIONS = (
     Choice("child_in_law", N_("Son- or daughter-in-law"), ("con dau", "con re", "dau", "re")),
     Choice("grandchild", N_("Grandchild"), ("chau", "chau noi", "chau ngoai")),
     Choice("parent", N_("Father or mother"), ("bo", "me", "cha", "ba", "bo me", "father", "mother")),
-    Choice("grandparent", N_("Grandfather or grandmother"), ("ong", "ba noi", "ba ngoai", "ong ba")),
+    Choice(
+        "grandparent",
+        N_("Grandfather or grandmother"),
+        ("ong", "ong ba", "ong noi", "ong ngoai", "ba noi", "ba ngoai"),
+    ),
     Choice("sibling", N_("Brother or sister"), ("anh", "chi", "em", "anh chi em", "anh em", "chi em")),
     Choice("other", N_("Other relative or person"), ("khac", "nguoi khac", "other")),
 )
