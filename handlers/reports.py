@@ -16,7 +16,7 @@ from bot.reports.build import DEFAULT_WEEKS, MAX_WEEKS, build_report, find_areas
 from bot.reports.chart import render_png
 from bot.reports.export import attachments, file_stem
 from bot.reports.model import WeeklyReport
-from bot.reports.text import breakdown_text, period_text, weekly_text
+from bot.reports.text import MAX_CHAT_AREAS, breakdown_text, period_text, weekly_text
 from bot.router import Command, Router
 from bot.text import esc, fold
 from storage.areas import Area
@@ -161,7 +161,8 @@ def _breakdown_with_hint(report: WeeklyReport) -> str:
 
 
 def _buttons(turn: Turn, report: WeeklyReport, weeks: int) -> list[list[Button]]:
-    areas = [Button(p.label, payload(VIEW, weeks, p.area)) for p in report.parts if p.area is not None]
+    shown = report.parts[:MAX_CHAT_AREAS]
+    areas = [Button(p.label, payload(VIEW, weeks, p.area)) for p in shown if p.area is not None]
     rows = [areas[i : i + 2] for i in range(0, len(areas), 2)]
     nav: list[Button] = []
     if report.up is not None and may_see(turn, report.up):

@@ -211,3 +211,36 @@ async def test_exports_in_the_chat(app: App) -> None:
     ]
     assert documents[0].data[:2] == b"PK"  # a zip: XLSX
     assert documents[1].data.startswith(b"\xef\xbb\xbf")
+
+
+async def test_a_ward_with_many_villages_fits_in_telegram_messages(app: App) -> None:
+    villages = [
+        AreaInput(f"tich_son.x{i:02d}", "tich_son", f"Tổ dân phố số {i}", "group", i) for i in range(70)
+    ]
+    async with app.services.store.write() as tx:
+        await tx.areas.upsert_many(villages)
+    await record(app, "user.registered", "tich_son.x65", local(2026, 11, 10))
+    admin = Transcript(app.router, "admin")
+    text = await admin.send("/thongke p tich son 52")
+    assert "… và 12 địa bàn khác" in text  # 72 villages, 60 shown
+    assert all(len(r.text) < 4096 for r in admin.replies)
+    assert len(admin.buttons) == 60 + 3  # the areas shown, up, 8 weeks, files
+    assert table_row(text, "Cộng")[1] == "1"
+
+
+async def test_several_top_level_areas_give_an_everything_view(app: App) -> None:
+    async with app.services.store.write() as tx:
+        await tx.areas.upsert_many([AreaInput("phuc_yen", None, "Thành phố Phúc Yên (mẫu)", "city")])
+    await record(app, "user.registered", "phuc_yen", local(2026, 11, 10))
+    await record(app, "user.registered", "lien_bao.tdp1", local(2026, 11, 10))
+    await record(app, "user.registered", None, local(2026, 11, 10))  # no area known
+    admin = Transcript(app.router, "admin")
+    text = await admin.send("/thongke")
+    assert "Thống kê theo tuần — Tất cả địa bàn" in text
+    assert table_row(text, "Cộng")[1] == "3"
+    assert table_row(text, "TP Vĩnh Yên (…")[1] == "1"
+    assert table_row(text, "(chưa rõ địa…")[1] == "1"
+    text = await admin.press("rpt:8:phuc_yen")
+    assert "⬆ Tất cả địa bàn" in text
+    officer = Transcript(app.router, "officer")
+    assert "chỉ xem được số liệu của địa bàn mình" in await officer.press("rpt:8:*")

@@ -13,6 +13,8 @@ from bot.reports.model import CHAT_MEASURES, Measure, Series, WeeklyReport
 from bot.text import esc
 
 MIN_NUMBER_WIDTH = 3
+# A Telegram message holds 4,096 characters and a table must not be split across two messages.
+MAX_CHAT_AREAS = 60
 NAME_WIDTH = 14  # area names in the breakdown table: phone screens fit about 36 monospace characters
 
 # Administrative prefixes shortened in narrow columns (the full name is in files and buttons).
@@ -40,7 +42,7 @@ def short_name(name: str, width: int = NAME_WIDTH) -> str:
         if name.startswith(long):
             name = short + name[len(long) :]
             break
-    return name if len(name) <= width else name[: width - 1] + "…"
+    return name if len(name) <= width else name[: width - 1].rstrip() + "…"
 
 
 def day_month(day: date) -> str:
@@ -103,11 +105,21 @@ def breakdown_text(report: WeeklyReport) -> str:
     lines: list[str] = []
     if report.parts:
         header = [_("Area"), *(_(m.short) for m in measures)]
-        rows = [[short_name(p.label), *_numbers(p.series, measures)] for p in report.parts]
+        shown = report.parts[:MAX_CHAT_AREAS]
+        rows = [[short_name(p.label), *_numbers(p.series, measures)] for p in shown]
         count = len(report.weeks)
         title = ngettext("By area (total of {n} week)", "By area (total of {n} weeks)", count).format(n=count)
         lines.append(f"<b>{esc(title)}</b>")
         lines.append(f"<pre>{esc(grid(header, rows))}</pre>")
+        hidden = len(report.parts) - len(shown)
+        if hidden:
+            lines.append(
+                ngettext(
+                    "… and {n} more area: every area is in the files (/xuatbaocao).",
+                    "… and {n} more areas: every area is in the files (/xuatbaocao).",
+                    hidden,
+                ).format(n=hidden)
+            )
     joined = [
         f"{channel_name(name)} {i18n.fmt_number(series.total('user.registered'))}"
         for name, series in report.channels
