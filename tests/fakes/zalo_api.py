@@ -71,7 +71,8 @@ class FakeZaloApi:
     async def start(self) -> FakeZaloApi:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # Long polls still waiting are cut short at stop instead of holding teardown up.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
