@@ -19,6 +19,7 @@ from handlers import (
     broadcast,
     declaration,
     fallback,
+    faq,
     help,
     officer,
     privacy,
@@ -42,6 +43,7 @@ HANDLER_MODULES = (
     reports,
     admin,
     fallback,
+    faq,
 )
 
 
