@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import warnings
 from datetime import timedelta
 from typing import Any
@@ -166,25 +167,30 @@ class TelegramChannel:
             raise delivery_error(exc) from None
 
     async def send(self, chat_id: str | int, reply: Reply) -> None:
+        """Photo, document, then text; the buttons go on the last message, under what they refer to."""
         bot = self.app.bot
         markup = keyboard(reply)
-        text = normalize_nfc(reply.text)
+        text = normalize_nfc(reply.text).strip()
         if reply.photo is not None:
-            caption = text if len(text) <= CAPTION_LIMIT else None
+            caption = text if text and len(text) <= CAPTION_LIMIT else None
+            if caption is not None:
+                text = ""
             await bot.send_photo(
                 chat_id,
                 InputFile(reply.photo.data, filename=reply.photo.filename),
                 caption=caption,
                 parse_mode=ParseMode.HTML if caption else None,
-                reply_markup=markup if caption else None,
+                reply_markup=markup if not text and reply.document is None else None,
             )
-            if caption is not None:
-                return
         if reply.document is not None:
-            await bot.send_document(chat_id, InputFile(reply.document.data, filename=reply.document.filename))
+            await bot.send_document(
+                chat_id,
+                InputFile(reply.document.data, filename=reply.document.filename),
+                reply_markup=markup if not text else None,
+            )
         if not text:
             return
-        chunks = split_text(text, CAPABILITIES.max_text)
+        chunks = split_html(text, CAPABILITIES.max_text)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
             await bot.send_message(
@@ -256,3 +262,38 @@ def delivery_error(exc: TelegramError) -> Exception:
     if isinstance(exc, NetworkError):  # connection problems and 5xx answers
         return TemporaryFailure(f"telegram: {exc.message}")
     return TemporaryFailure(f"telegram: {type(exc).__name__}: {exc.message}")
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^<>]*>")
+_TAG_SPACES = re.compile(r"<[^<>]*>")
+_PARTIAL_END = re.compile(r"(<[^<>]*|&#?\w*)$")  # a tag or an entity cut in two
+_HTML_RESERVE = 512  # room for the tags closed at the end of a part and opened again after it
+_KEEP_SPACE = "\x00"
+
+
+def split_html(text: str, limit: int) -> list[str]:
+    """Split Telegram HTML into parts that are each valid: tags open at a cut are closed at the
+    end of the part and opened again at the start of the next. Cuts fall on paragraph, line or
+    word boundaries (``split_text``), never inside a tag or an entity."""
+    if len(text) <= limit:
+        return [text]
+    # Spaces inside tags (<a href=…>) must not be taken for word boundaries.
+    protected = _TAG_SPACES.sub(lambda m: m.group(0).replace(" ", _KEEP_SPACE), text)
+    pieces = split_text(protected, limit - _HTML_RESERVE)
+    for i in range(len(pieces) - 1):  # a hard cut may still split a tag or an entity
+        partial = _PARTIAL_END.search(pieces[i])
+        if partial is not None and partial.group(0):
+            pieces[i], pieces[i + 1] = pieces[i][: partial.start()], partial.group(0) + pieces[i + 1]
+    parts: list[str] = []
+    open_tags: list[tuple[str, str]] = []  # (name, opening tag) still open at the end of a piece
+    for piece in (p.replace(_KEEP_SPACE, " ") for p in pieces if p):
+        reopened = "".join(tag for _name, tag in open_tags)
+        for match in _TAG.finditer(piece):
+            closing, name = match.group(1) == "/", match.group(2).lower()
+            if not closing:
+                open_tags.append((name, match.group(0)))
+            elif open_tags and open_tags[-1][0] == name:
+                open_tags.pop()
+        closed = "".join(f"</{name}>" for name, _tag in reversed(open_tags))
+        parts.append(reopened + piece + closed)
+    return parts
