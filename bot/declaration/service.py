@@ -168,4 +168,5 @@ async def review(
                 now,
                 kind="notice",
             )
+    services.wake_delivery()  # send the notice now rather than at the worker's next poll
     return Reviewed(done)
