@@ -63,6 +63,7 @@ class Tuning:
     keyword_repeat: int = 2  # keywords count as this many phrasings
     max_edit: int = 1  # typo distance for words up to 6 letters; one more for longer words
     min_segment: int = 5  # shortest run of letters we try to split into known words
+    shortlist: int = 8  # topics weighed in full, the most relevant by BM25
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +150,12 @@ class Matcher:
         folded_docs: list[Counter[str]] = []
         accented_docs: list[Counter[str]] = []
         answer_docs: list[Counter[str]] = []
-        self._phrasings: list[str] = []
-        self._phrasing_topic: list[int] = []
+        self._phrasings: list[list[str]] = []  # per topic, accent-free
         vocabulary: Counter[str] = Counter()
         for index, topic_id in enumerate(ids):
             folded_doc: Counter[str] = Counter()
             accented_doc: Counter[str] = Counter()
+            self._phrasings.append([])
             for text, repeat in asked[topic_id]:
                 words = analyze(text, lexicon, question=False)
                 folded = [w.folded for w in words]
@@ -163,8 +164,7 @@ class Matcher:
                     accented_doc.update(_terms([w.norm for w in words]))
                 vocabulary.update(folded)
                 if folded:
-                    self._phrasings.append(" ".join(folded))
-                    self._phrasing_topic.append(index)
+                    self._phrasings[index].append(" ".join(folded))
             answer_doc: Counter[str] = Counter()
             for text in told[topic_id]:
                 folded = [w.folded for w in analyze(text, lexicon, question=False)]
@@ -245,19 +245,16 @@ class Matcher:
                 relevance[doc] = relevance.get(doc, 0.0) + t.accented_weight * value
         if not relevance:
             return Match(None, 0.0, ())
-        similarity: dict[int, float] = {}
-        for _choice, value, index in process.extract(
-            " ".join(folded), self._phrasings, scorer=fuzz.token_sort_ratio, limit=None, score_cutoff=30
-        ):
-            doc = self._phrasing_topic[index]
-            similarity[doc] = max(similarity.get(doc, 0.0), value / 100)
+        # Only the most relevant topics are weighed in full: it keeps the answer time flat.
         scale = max(relevance.values())
+        shortlist = sorted(relevance, key=lambda doc: (-relevance[doc], doc))[: t.shortlist]
+        query = " ".join(folded)
         scored = []
-        for doc, value in relevance.items():
-            coverage = self._coverage(folded, doc)
-            sim = similarity.get(doc, 0.0)
-            confidence = t.coverage_share * coverage + (1 - t.coverage_share) * sim
-            rank = confidence + t.relevance_weight * value / scale
+        for doc in shortlist:
+            best = process.extractOne(query, self._phrasings[doc], scorer=fuzz.token_sort_ratio)
+            sim = best[1] / 100 if best else 0.0
+            confidence = t.coverage_share * self._coverage(folded, doc) + (1 - t.coverage_share) * sim
+            rank = confidence + t.relevance_weight * relevance[doc] / scale
             scored.append((rank, confidence, doc))
         scored.sort(key=lambda item: (-item[0], item[2]))
         candidates = tuple(Candidate(self.ids[doc], round(conf, 4)) for _rank, conf, doc in scored[:TOP_N])
