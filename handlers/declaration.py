@@ -14,6 +14,7 @@ from bot.context import Role, Turn
 from bot.declaration import service
 from bot.declaration.criteria import configured_path, load_criteria
 from bot.declaration.form import SUMMARY, DeclarationFlow, where_text
+from bot.declaration.model import DATA_KEYS
 from bot.declaration.render import action_label, assessment_lines, outcomes_of, status_label, summary_lines
 from bot.i18n import N_, _
 from bot.model import Button
@@ -23,8 +24,8 @@ from storage.declarations import Declaration
 
 
 def _draft_from(declaration: Declaration) -> dict[str, Any]:
-    draft = {k: v for k, v in declaration.data.items() if k != "v"}
-    draft.update({"id": declaration.id, "v": declaration.version, "yr": declaration.year})
+    draft = {k: v for k, v in declaration.data.items() if k in DATA_KEYS}
+    draft.update({"id": declaration.id, "ver": declaration.version, "yr": declaration.year})
     return draft
 
 

@@ -51,7 +51,7 @@ async def submit(services: Services, user: User, draft: dict[str, Any], criteria
         if draft.get("id"):
             declaration = await tx.declarations.amend(
                 int(draft["id"]),
-                int(draft["v"]),
+                int(draft["ver"]),
                 area_id=str(data["a"]),
                 head_name=head,
                 head_fold=fold(head),
