@@ -22,15 +22,15 @@ log = logging.getLogger("bot")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
-        description="khuyenhoc-bot: the Study Promotion Association's chatbot (Telegram, terminal).",
+        description="khuyenhoc-bot: the Study Promotion Association's chatbot (Telegram, Zalo, terminal).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser(
         "run",
         help="run the bot on the configured platforms (the terminal chat when none is configured)",
-        description="Run the bot on Telegram when TELEGRAM_BOT_TOKEN is set; otherwise open the "
-        "terminal chat on a local database with demo data.",
+        description="Run the bot on Telegram and/or Zalo (TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN); "
+        "otherwise open the terminal chat on a local database with demo data.",
     )
     run.add_argument("--verbose", action="store_true", help="log more detail")
 
@@ -122,6 +122,11 @@ async def run_command(settings: Settings) -> int:
     from bot.channels.serve import StartError, serve_channels
 
     async with open_app(settings) as app:
+        if await app.services.store.read.areas.count() == 0:
+            log.warning(
+                "no areas are loaded, so people cannot finish onboarding: "
+                "run `python -m bot admin areas load FILE` (or `admin demo` to try the sample)"
+            )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

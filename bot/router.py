@@ -78,9 +78,11 @@ class Router:
     async def handle(self, msg: Incoming, send: Send) -> None:
         """Handle one message; ``send`` is called for each reply while the lock is held."""
         async with self._locks.hold(msg.key):
-            replies = await self._handle_locked(msg)
-            for reply in replies:
-                await send(reply)
+            replies, language = await self._handle_locked(msg)
+            # Channels may add words of their own (e.g. "this picture cannot be shown"): same language.
+            with i18n.use(language, self.services.settings.timezone):
+                for reply in replies:
+                    await send(reply)
 
     async def replies_for(self, msg: Incoming) -> list[Reply]:
         collected: list[Reply] = []
@@ -91,7 +93,7 @@ class Router:
         await self.handle(msg, collect)
         return collected
 
-    async def _handle_locked(self, msg: Incoming) -> list[Reply]:
+    async def _handle_locked(self, msg: Incoming) -> tuple[list[Reply], str]:
         person = await self.load_person(msg)
         with i18n.use(person.language, self.services.settings.timezone):
             state = ConversationState()
@@ -114,7 +116,7 @@ class Router:
             if turn.person.user is not None:
                 await self._save_state(turn)
             self.services.wake_delivery()
-            return turn.replies
+            return turn.replies, turn.person.language
 
     async def load_person(self, msg: Incoming) -> Person:
         store = self.services.store.read
