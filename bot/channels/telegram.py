@@ -166,6 +166,16 @@ class TelegramChannel:
         except TelegramError as exc:
             raise delivery_error(exc) from None
 
+    async def post_status(self, chat_id: str, text: str) -> str:
+        """A status message the bot keeps current (a broadcast's progress); returns its id."""
+        message = await self.app.bot.send_message(chat_id, normalize_nfc(text), parse_mode=ParseMode.HTML)
+        return str(message.message_id)
+
+    async def edit_status(self, chat_id: str, ref: str, text: str) -> None:
+        await self.app.bot.edit_message_text(
+            normalize_nfc(text), chat_id=chat_id, message_id=int(ref), parse_mode=ParseMode.HTML
+        )
+
     async def send(self, chat_id: str | int, reply: Reply) -> None:
         """Photo, document, then text; the buttons go on the last message, under what they refer to."""
         bot = self.app.bot
