@@ -8,7 +8,6 @@ from datetime import datetime
 import aiosqlite
 
 from storage.timefmt import from_db, opt_from_db, to_db
-from storage.users import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +34,10 @@ class DueReminder:
     session_id: int
     session_status: str
     starts_at: datetime
-    recipient: User
+    user_id: int
     enabled: bool  # the person's /nhacnho setting
     signup_status: str | None
+    superseded: bool  # a reminder closer to the start is due too (after downtime)
 
 
 def _reminder(r: aiosqlite.Row) -> Reminder:
@@ -171,16 +171,16 @@ class RemindersRepo:
     async def due(self, now: datetime, limit: int = 500) -> list[DueReminder]:
         async with self.conn.execute(
             "SELECT r.id, r.offset_min, r.round, r.due_at, r.session_id, s.status AS session_status,"
-            " s.starts_at, u.id AS user_id, u.key, u.channel, u.chat_id, u.display_name, u.language,"
-            " u.area_id, u.reachable, u.consent_at, u.created_at, COALESCE(p.enabled, 1) AS enabled,"
-            " g.status AS signup_status"
+            " s.starts_at, r.user_id, COALESCE(p.enabled, 1) AS enabled, g.status AS signup_status,"
+            " EXISTS (SELECT 1 FROM training_reminders later WHERE later.session_id = r.session_id"
+            "         AND later.user_id = r.user_id AND later.offset_min < r.offset_min"
+            "         AND later.state = 'pending' AND later.due_at <= ?) AS superseded"
             " FROM training_reminders r"
             " JOIN training_sessions s ON s.id = r.session_id"
-            " JOIN users u ON u.id = r.user_id"
             " LEFT JOIN training_reminder_prefs p ON p.user_id = r.user_id"
             " LEFT JOIN training_signups g ON g.session_id = r.session_id AND g.user_id = r.user_id"
             " WHERE r.state = 'pending' AND r.due_at <= ? ORDER BY r.due_at, r.id LIMIT ?",
-            (to_db(now), limit),
+            (to_db(now), to_db(now), limit),
         ) as cur:
             rows = await cur.fetchall()
         return [
@@ -192,20 +192,10 @@ class RemindersRepo:
                 session_id=r["session_id"],
                 session_status=r["session_status"],
                 starts_at=from_db(r["starts_at"]),
-                recipient=User(
-                    id=r["user_id"],
-                    key=r["key"],
-                    channel=r["channel"],
-                    chat_id=r["chat_id"],
-                    display_name=r["display_name"],
-                    language=r["language"],
-                    area_id=r["area_id"],
-                    reachable=bool(r["reachable"]),
-                    consent_at=from_db(r["consent_at"]),
-                    created_at=from_db(r["created_at"]),
-                ),
+                user_id=r["user_id"],
                 enabled=bool(r["enabled"]),
                 signup_status=r["signup_status"],
+                superseded=bool(r["superseded"]),
             )
             for r in rows
         ]

@@ -160,8 +160,11 @@ async def test_reminders_due_while_down_past_the_start_are_skipped_and_recorded(
         report = await reminders.start()
         await reminders.stop()
         assert report.queued == 0 and report.skipped == 2
-        rows = await app.services.store.read.sessions.reminders.for_session(session_id)
-        assert {(r.state, r.reason) for r in rows} == {("skipped", "session had begun")}
+        rows = {
+            r.offset_min: r for r in await app.services.store.read.sessions.reminders.for_session(session_id)
+        }
+        assert (rows[120].state, rows[120].reason) == ("skipped", "session had begun")
+        assert rows[1440].state == "skipped"
         assert await outbox(app, "reminder:") == []
 
 
@@ -182,12 +185,27 @@ async def test_two_processes_on_one_database_never_double_send(
     settings: Settings, clock: ManualClock
 ) -> None:
     await _signed_up(settings, clock)
-    clock.set(local(26, 13))  # both reminders due
+    clock.set(local(25, 14))
     async with open_app(settings, clock) as first, open_app(settings, clock) as second:
         a, b = ReminderScheduler(first.services), ReminderScheduler(second.services)
         reports = await asyncio.gather(a.tick(), b.tick(), a.tick(), b.tick())
-        assert sum(r.queued for r in reports) == 2
-        assert len(await outbox(first, "reminder:")) == 2
+        assert sum(r.queued for r in reports) == 1
+        assert len(await outbox(first, "reminder:")) == 1
+
+
+async def test_after_a_long_outage_only_the_latest_reminder_is_sent(
+    settings: Settings, clock: ManualClock
+) -> None:
+    session_id, _user = await _signed_up(settings, clock)
+    clock.set(local(26, 13))  # down through both reminders; the session starts in an hour
+    async with open_app(settings, clock) as app:
+        report = await ReminderScheduler(app.services).tick()
+        assert (report.queued, report.skipped) == (1, 1)
+        assert [r.purpose for r in await outbox(app, "reminder:")] == [f"reminder:{session_id}:120"]
+        rows = {
+            r.offset_min: r for r in await app.services.store.read.sessions.reminders.for_session(session_id)
+        }
+        assert (rows[1440].state, rows[1440].reason) == ("skipped", "superseded by a later reminder")
 
 
 async def test_after_a_night_outage_the_reminder_waits_for_the_morning(app: App, clock: ManualClock) -> None:

@@ -124,6 +124,12 @@ async def _decide(
     people: dict[int, User | None] = {}
     outcomes: list[tuple[int, str, str | None]] = []
     for row in rows:
+        if row.superseded:
+            # After downtime the 1-day and the 2-hour reminder may both be due: send only the
+            # one closest to the start (the rows of a person and session share every other check).
+            outcomes.append((row.id, "skipped", "superseded by a later reminder"))
+            report.skipped += 1
+            continue
         if row.session_id not in sessions:
             sessions[row.session_id] = await tx.sessions.get(row.session_id)
         session = sessions[row.session_id]
