@@ -27,6 +27,8 @@ EVERYWHERE = "*"  # the <area> of "every area" (administrators)
 HASHED = "~"  # an area id too long (or not ASCII) for a payload travels as a short hash
 MAX_CHOICES = 10
 WEEK_WORDS = frozenset({"tuan", "week", "weeks"})
+# Apps that show no monospace text get a line per row instead of a table.
+PROPORTIONAL_CHANNELS = frozenset({"zalo"})
 
 
 def _hash(area_id: str) -> str:
@@ -145,14 +147,18 @@ async def _scope_from_payload(turn: Turn) -> tuple[bool, Area | None, int]:
 async def show(turn: Turn, scope: Area | None, weeks: int) -> None:
     report = await build_report(turn.services, scope, weeks)
     chart = await asyncio.to_thread(render_png, report)
+    monospace = turn.msg.channel not in PROPORTIONAL_CHANNELS
     turn.add(
-        Reply(text=weekly_text(report), photo=Attachment(f"{file_stem(report)}.png", chart, "image/png"))
+        Reply(
+            text=weekly_text(report, monospace),
+            photo=Attachment(f"{file_stem(report)}.png", chart, "image/png"),
+        )
     )
-    turn.add(Reply.make(_breakdown_with_hint(report), _buttons(turn, report, weeks)))
+    turn.add(Reply.make(_breakdown_with_hint(report, monospace), _buttons(turn, report, weeks)))
 
 
-def _breakdown_with_hint(report: WeeklyReport) -> str:
-    breakdown = breakdown_text(report)
+def _breakdown_with_hint(report: WeeklyReport, monospace: bool) -> str:
+    breakdown = breakdown_text(report, monospace)
     lines = [breakdown] if breakdown else []
     if any(p.area is not None for p in report.parts):
         lines.append(_("Tap an area, or type its number, to see it in detail."))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.accounts import grant_role
 from bot.app import App
 from bot.reports.build import build_report
 from bot.reports.export import iso_week
@@ -244,3 +245,16 @@ async def test_several_top_level_areas_give_an_everything_view(app: App) -> None
     assert "⬆ Tất cả địa bàn" in text
     officer = Transcript(app.router, "officer")
     assert "chỉ xem được số liệu của địa bàn mình" in await officer.press("rpt:8:*")
+
+
+async def test_zalo_gets_a_line_per_row_instead_of_a_table(app: App) -> None:
+    zalo = Transcript(app.router, "z1", channel="zalo")
+    await zalo.onboard()  # Phường Liên Bảo, Tổ dân phố 1: counted this week, on Zalo
+    await grant_role(app.services, "zalo:z1", "officer", "lien_bao", by="test")
+    await record(app, "training.signup", "lien_bao.tdp2", local(2026, 11, 17), channel="zalo")
+    text = await zalo.send("/thongke 2")
+    assert "<pre>" not in "".join(r.text for r in zalo.replies)
+    assert "• 16/11: Mới 0 · KB 0 · Duyệt 0 · TH 1 · Hủy 0" in text
+    assert "• 23/11*: Mới 1 · KB 0 · Duyệt 0 · TH 0 · Hủy 0" in text
+    assert "• Tổ dân phố 2: Mới 0 · KB 0 · Duyệt 0 · TH 1 · Hủy 0" in text
+    assert "Người mới tham gia theo kênh: Zalo 1" in text

@@ -81,8 +81,25 @@ def period_text(report: WeeklyReport) -> str:
     )
 
 
-def weekly_text(report: WeeklyReport) -> str:
-    """Title, period and the table of the area's totals per week (sent with the chart)."""
+def listing(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """The same cells as ``grid`` as one line per row, for apps without a monospace font."""
+    lines = []
+    for row in rows:
+        figures = " · ".join(f"{name} {cell}" for name, cell in zip(header[1:], row[1:], strict=True))
+        lines.append(f"• {row[0]}: {figures}")
+    return "\n".join(lines)
+
+
+def _block(header: Sequence[str], rows: Sequence[Sequence[str]], monospace: bool) -> str:
+    return f"<pre>{esc(grid(header, rows))}</pre>" if monospace else esc(listing(header, rows))
+
+
+def weekly_text(report: WeeklyReport, monospace: bool = True) -> str:
+    """Title, period and the area's totals per week (sent with the chart).
+
+    ``monospace``: a table in a monospace block; otherwise a line per week (Zalo shows no
+    monospace text, and columns would not line up).
+    """
     measures = CHAT_MEASURES
     header = [_("Week"), *(_(m.short) for m in measures)]
     rows = [[week_label(report, w), *_numbers(report.total, measures, w)] for w in report.weeks]
@@ -91,7 +108,7 @@ def weekly_text(report: WeeklyReport) -> str:
     lines = [
         _("<b>Weekly figures — {area}</b>").format(area=esc(report.title)),
         period_text(report),
-        f"<pre>{esc(grid(header, rows))}</pre>",
+        _block(header, rows, monospace),
         legend,
     ]
     if report.unfinished(report.weeks[-1]):
@@ -99,18 +116,18 @@ def weekly_text(report: WeeklyReport) -> str:
     return "\n".join(lines)
 
 
-def breakdown_text(report: WeeklyReport) -> str:
+def breakdown_text(report: WeeklyReport, monospace: bool = True) -> str:
     """The areas one level down (totals of the period) and new people per channel."""
     measures = CHAT_MEASURES
     lines: list[str] = []
     if report.parts:
         header = [_("Area"), *(_(m.short) for m in measures)]
         shown = report.parts[:MAX_CHAT_AREAS]
-        rows = [[short_name(p.label), *_numbers(p.series, measures)] for p in shown]
+        rows = [[short_name(p.label) if monospace else p.label, *_numbers(p.series, measures)] for p in shown]
         count = len(report.weeks)
         title = ngettext("By area (total of {n} week)", "By area (total of {n} weeks)", count).format(n=count)
         lines.append(f"<b>{esc(title)}</b>")
-        lines.append(f"<pre>{esc(grid(header, rows))}</pre>")
+        lines.append(_block(header, rows, monospace))
         hidden = len(report.parts) - len(shown)
         if hidden:
             lines.append(
