@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import i18n
-from bot.faq.evaluation import EVAL_FILE, HOLDOUT_FILE, Report, evaluate, load_items
+from bot.faq.evaluation import EVAL_FILE, HOLDOUT_FILE, Report, evaluate, load_items, verbatim
 from bot.faq.service import FaqService, _build_cached
 
 
@@ -80,6 +80,12 @@ def main() -> int:
         sets.append(("held-out set (tests/data/faq_holdout.toml)", load_items(HOLDOUT_FILE)))
     for name, items in sets:
         print_report(name, evaluate(service, items), args.mistakes)
+        copied = verbatim(service, items)
+        novel = evaluate(service, [i for i in items if i not in copied])
+        print(
+            f"  {len(copied)} of {len(items)} equal a phrasing of the knowledge base; on the others:"
+            f" {pct(novel.accuracy('all'))}"
+        )
 
     questions = [item.text for _name, items in sets for item in items]
     rounds: list[tuple[float, float, float]] = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.faq.service import FaqService
-from bot.text import fold, normalize
+from bot.text import fold, normalize, words
 
 EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "tests" / "data"
 EVAL_FILE = EVAL_DIR / "faq_eval.toml"
@@ -84,6 +84,21 @@ def load_items(path: Path = EVAL_FILE) -> list[Item]:
             raise ValueError(f'{path}: item #{index + 1} needs text and topic ("" for out of scope)')
         items.append(Item(text, topic or None))
     return items
+
+
+def verbatim(service: FaqService, items: list[Item]) -> list[Item]:
+    """Items that equal (accent-free) a phrasing, keyword or title of the knowledge base.
+
+    Canonical questions ("quỹ khuyến học là gì") are bound to appear on both sides; the accuracy
+    on the other items shows how the matcher does on wordings it has never seen.
+    """
+    known = {
+        " ".join(words(text))
+        for language in ("vi", "en")
+        for topic in service.topics(language)
+        for text in (*topic.questions, *topic.keywords, topic.title)
+    }
+    return [item for item in items if " ".join(words(item.text)) in known]
 
 
 def evaluate(service: FaqService, items: list[Item]) -> Report:

@@ -43,7 +43,7 @@ MIN_QUESTIONS = 3
 ALLOWED_TAGS = frozenset({"b", "i", "u", "s", "code"})
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
-_TAG = re.compile(r"<(/?)([a-zA-Z]+)\s*>|<")
+_TAG = re.compile(r"<(/?)([a-zA-Z]+)[^<>]*>|<")
 _ENTITY = re.compile(r"&(amp|lt|gt|quot);")
 _TOPIC_KEYS = frozenset({"id", "title", "answer", "questions", "keywords", "related", "source"})
 _SOURCE_KEYS = frozenset({"document", "issuer", "date"})
@@ -104,6 +104,8 @@ def check_html(text: str) -> str | None:
             return "a “<” that is not a tag: write &lt;"
         if name not in ALLOWED_TAGS:
             return f"tag <{name}> is not allowed (use {', '.join(sorted(ALLOWED_TAGS))})"
+        if match.group(0) not in (f"<{name}>", f"</{name}>"):
+            return f"write the tag as <{name}> with nothing else inside it"
         if closing:
             if not stack or stack.pop() != name:
                 return f"</{name}> closes a tag that is not open"

@@ -1,0 +1,61 @@
+"""Top-1 accuracy of the Q&A on the evaluation set (≥ 90 %), and that the set is fit for purpose.
+
+Timing is not asserted here (tests run concurrently); bench/faq.py prints the latency.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.faq.evaluation import EVAL_FILE, HOLDOUT_FILE, Item, evaluate, load_items, verbatim
+from bot.faq.knowledge import load_all
+from bot.faq.service import FaqService
+
+TARGET = 0.90
+
+
+@pytest.fixture(scope="module")
+def service() -> FaqService:
+    return FaqService.load()
+
+
+@pytest.fixture(scope="module")
+def items() -> list[Item]:
+    return load_items(EVAL_FILE)
+
+
+def test_evaluation_set_is_large_mostly_unaccented_with_out_of_scope_questions(items: list[Item]) -> None:
+    ids = set(load_all()["vi"].ids)
+    assert len(items) >= 150
+    assert sum(not i.accented for i in items) / len(items) >= 0.40
+    assert sum(i.topic is None for i in items) / len(items) >= 0.10
+    assert all(i.topic is None or i.topic in ids for i in items)
+    assert len({i.text for i in items}) == len(items), "duplicate questions"
+
+
+def test_accuracy_holds_on_wordings_the_knowledge_base_does_not_contain(
+    service: FaqService, items: list[Item]
+) -> None:
+    """Canonical questions ("quy khuyen hoc la gi") appear in both; the rest must do as well."""
+    copied = verbatim(service, items)
+    assert len(copied) / len(items) < 0.25, "the evaluation set leans on the knowledge base's phrasings"
+    novel = [i for i in items if i not in copied]
+    right, total = evaluate(service, novel).accuracy("all")
+    assert right / total >= TARGET, f"{right}/{total} on wordings not in the knowledge base"
+
+
+def test_top1_accuracy_on_the_evaluation_set(service: FaqService, items: list[Item]) -> None:
+    report = evaluate(service, items)
+    right, total = report.accuracy("all")
+    mistakes = "\n".join(
+        f"{m.item.text!r}: expected {m.item.topic}, got {m.predicted}" for m in report.mistakes
+    )
+    assert right / total >= TARGET, f"accuracy {right}/{total}\n{mistakes}"
+    for subgroup in ("accented", "unaccented", "out_of_scope"):
+        right, total = report.accuracy(subgroup)
+        assert right / total >= 0.85, f"{subgroup}: {right}/{total}\n{mistakes}"
+
+
+def test_top1_accuracy_on_the_held_out_set(service: FaqService) -> None:
+    right, total = evaluate(service, load_items(HOLDOUT_FILE)).accuracy("all")
+    assert right / total >= TARGET
