@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.app import App, open_app
 from bot.clock import ManualClock
 from bot.config import Settings
@@ -134,3 +136,15 @@ async def test_signing_up_twice_and_after_the_start(app: App, clock: ManualClock
     clock.set(local(26, 14, 1))
     text = await chat.press(f"tr:cy:{session.id}")
     assert "đã bắt đầu" in text
+
+
+async def test_more_places_move_the_waiting_list_up_and_fewer_than_confirmed_are_refused(app: App) -> None:
+    session = await add_session(app, local(26, 14), capacity=1)
+    people = [await add_person(app, name) for name in ("lan", "tom", "hoa")]
+    for person in people:
+        await service.sign_up(app.services, person, session.id)
+    result = await service.update_session(app.services, session.id, service.SessionChanges(capacity=2), "x")
+    assert result.promoted == 1 and result.notified == 0  # more places is not a change of time or place
+    assert [r.user_id for r in await outbox(app, "session-place:")] == [people[1].id]
+    with pytest.raises(service.TrainingError, match="capacity_below_confirmed"):
+        await service.update_session(app.services, session.id, service.SessionChanges(capacity=1), "x")
