@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/faq.py [--rounds 5] [--mistakes]
 
-Prints, for tests/data/faq_eval.toml (the evaluation set) and tests/data/faq_holdout.toml
-(questions written after the matcher's knobs were set):
+Prints, for tests/data/faq_eval.toml (the evaluation set the knobs were set on),
+tests/data/faq_holdout.toml (written after the knobs were set; its first run, 81–83 %, led to
+more phrasings in the knowledge base, so it is no longer blind) and tests/data/faq_blind.toml
+(written after everything was final, in other voices; not to be tuned on):
 - top-1 accuracy overall, typed with diacritics, typed without, out of scope (= not answered),
   and the ranking accuracy (best candidate right, whatever the confidence);
 - answer latency per question (match + render the answer with its source), p50 and p99, in
@@ -26,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import i18n
-from bot.faq.evaluation import EVAL_FILE, HOLDOUT_FILE, Report, evaluate, load_items, verbatim
+from bot.faq.evaluation import BLIND_FILE, EVAL_FILE, HOLDOUT_FILE, Report, evaluate, load_items, verbatim
 from bot.faq.service import FaqService, _build_cached
 
 
@@ -77,7 +79,19 @@ def main() -> int:
 
     sets = [("evaluation set (tests/data/faq_eval.toml)", load_items(EVAL_FILE))]
     if HOLDOUT_FILE.exists():
-        sets.append(("held-out set (tests/data/faq_holdout.toml)", load_items(HOLDOUT_FILE)))
+        sets.append(
+            (
+                "held-out set (tests/data/faq_holdout.toml; seen once before the last phrasings were added)",
+                load_items(HOLDOUT_FILE),
+            )
+        )
+    if BLIND_FILE.exists():
+        sets.append(
+            (
+                "blind set (tests/data/faq_blind.toml; written and run after all tuning)",
+                load_items(BLIND_FILE),
+            )
+        )
     for name, items in sets:
         print_report(name, evaluate(service, items), args.mistakes)
         copied = verbatim(service, items)

@@ -17,6 +17,7 @@ from bot.text import fold, normalize, words
 EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "tests" / "data"
 EVAL_FILE = EVAL_DIR / "faq_eval.toml"
 HOLDOUT_FILE = EVAL_DIR / "faq_holdout.toml"
+BLIND_FILE = EVAL_DIR / "faq_blind.toml"
 
 
 @dataclass(frozen=True, slots=True)
