@@ -26,7 +26,7 @@ from aiolimiter import AsyncLimiter
 from bot.clock import Clock
 from bot.delivery_errors import Deliverer, PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
 from storage.outbox import DueMessage
-from storage.store import Store
+from storage.store import Repos, Store
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,8 @@ class _Lane:
 
     def __init__(self, limits: ChannelLimits) -> None:
         self.limits = limits
-        # A bucket of one second's worth keeps bursts small and the long-run rate exact.
-        self.bucket = AsyncLimiter(max(1.0, limits.per_second), 1.0) if limits.per_second > 0 else None
+        # One token every 1/rate seconds: an even pace with no burst above the configured rate.
+        self.bucket = AsyncLimiter(1, 1.0 / limits.per_second) if limits.per_second > 0 else None
         self.paused_until: datetime | None = None
         self.last_sent: dict[str, datetime] = {}
         self.slots = asyncio.Semaphore(limits.in_flight)
@@ -70,6 +70,7 @@ class DeliveryWorker:
         retry: RetryPolicy | None = None,
         poll_interval: float = 0.5,
         batch_size: int = 200,
+        flush_interval: float = 0.02,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -82,7 +83,12 @@ class DeliveryWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
         self._stopping = False
+        # Outcomes of sends, written together every ``flush_interval`` (one transaction for many
+        # rows): a row stays 'sending' until its outcome is written.
+        self._outcomes: list[_Outcome] = []
+        self.flush_interval = flush_interval
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -94,6 +100,7 @@ class DeliveryWorker:
             )
         self._stopping = False
         self._runner = asyncio.create_task(self._run(), name="delivery-worker")
+        self._flusher = asyncio.create_task(self._flush_loop(), name="delivery-flush")
 
     async def stop(self) -> None:
         """Stop taking rows and let requests in flight finish and be recorded."""
@@ -105,6 +112,12 @@ class DeliveryWorker:
             self._runner = None
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+            self._flusher = None
+        await self.flush()
 
     def wake(self) -> None:
         self._wake.set()
@@ -120,6 +133,27 @@ class DeliveryWorker:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_interval)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("delivery: recording outcomes failed; will retry")
+
+    async def flush(self) -> None:
+        """Write the outcomes of finished sends in one transaction."""
+        if not self._outcomes:
+            return
+        batch, self._outcomes = self._outcomes, []
+        try:
+            async with self.store.write() as tx:
+                for outcome in batch:
+                    await outcome.apply(tx)
+        except BaseException:
+            self._outcomes[:0] = batch  # keep them for the next attempt
+            raise
 
     # -- work -------------------------------------------------------------------------------
     async def dispatch_due(self) -> int:
@@ -151,36 +185,40 @@ class DeliveryWorker:
             started = await self.dispatch_due()
             if self._tasks:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
-            elif started == 0:
+            await self.flush()
+            if started == 0 and not self._tasks:
                 return
 
     async def _send(self, lane: _Lane, message: DueMessage) -> None:
         try:
             if not message.reachable:
-                await self._finish(message, "unreachable", "the person is unreachable")
+                async with self.store.write() as tx:
+                    await tx.outbox.finish(
+                        message.id, "unreachable", self.clock.now(), "the person is unreachable"
+                    )
                 return
             await self._chat_gap(lane, message.chat_id)
             await self._pace(lane)
-            async with self.store.write() as tx:
+            async with self.store.write() as tx:  # committed right before the request
                 if not await tx.outbox.mark_sending(message.id):
                     return  # cancelled or taken meanwhile
             deliverer = self.deliverers[message.channel]
             try:
                 await deliverer.deliver(message.chat_id, message.reply)
             except RetryAfter as exc:
-                await self._retry_after(lane, message, exc)
+                self._retry_after(lane, message, exc)
             except Unreachable as exc:
-                await self._unreachable(message, str(exc))
+                self._finish(message, "unreachable", str(exc)[:300])
             except PermanentFailure as exc:
-                await self._finish(message, "failed", str(exc)[:300])
+                self._finish(message, "failed", str(exc)[:300])
             except (TemporaryFailure, OSError, TimeoutError) as exc:
-                await self._temporary(message, str(exc)[:300] or type(exc).__name__)
+                self._temporary(message, str(exc)[:300] or type(exc).__name__)
             except Exception as exc:  # a bug in an adapter must not stop the worker
                 log.exception("delivery: unexpected error from %s", message.channel)
-                await self._temporary(message, f"{type(exc).__name__}: {exc}"[:300])
+                self._temporary(message, f"{type(exc).__name__}: {exc}"[:300])
             else:
                 lane.last_sent[message.chat_id] = self.clock.now()
-                await self._finish(message, "sent", None)
+                self._finish(message, "sent", None)
         finally:
             self._in_flight.discard(message.id)
             lane.slots.release()
@@ -199,29 +237,47 @@ class DeliveryWorker:
         if wait > 0:
             await asyncio.sleep(wait)
 
-    async def _finish(self, message: DueMessage, state: str, error: str | None) -> None:
-        async with self.store.write() as tx:
-            await tx.outbox.finish(message.id, state, self.clock.now(), error)
+    def _finish(self, message: DueMessage, state: str, error: str | None) -> None:
+        self._outcomes.append(_Outcome(message.id, message.user_id, state, self.clock.now(), error))
 
-    async def _retry_after(self, lane: _Lane, message: DueMessage, exc: RetryAfter) -> None:
+    def _retry_after(self, lane: _Lane, message: DueMessage, exc: RetryAfter) -> None:
         now = self.clock.now()
         until = now + timedelta(seconds=exc.seconds)
         if lane.paused_until is None or until > lane.paused_until:
             lane.paused_until = until
         log.warning("delivery: %s asked to wait %.1fs", message.channel, exc.seconds)
-        async with self.store.write() as tx:
-            await tx.outbox.retry_at(message.id, until, f"retry after {exc.seconds}s", uncount_attempt=True)
+        self._outcomes.append(
+            _Outcome(
+                message.id, message.user_id, "pending", until, f"retry after {exc.seconds}s", uncount=True
+            )
+        )
 
-    async def _unreachable(self, message: DueMessage, error: str) -> None:
-        now = self.clock.now()
-        async with self.store.write() as tx:
-            await tx.outbox.finish(message.id, "unreachable", now, error[:300])
-            await tx.users.set_reachable(message.user_id, False, now)
-
-    async def _temporary(self, message: DueMessage, error: str) -> None:
+    def _temporary(self, message: DueMessage, error: str) -> None:
         attempts = message.attempts + 1
-        async with self.store.write() as tx:
-            if attempts >= self.retry.max_attempts:
-                await tx.outbox.finish(message.id, "failed", self.clock.now(), error)
-            else:
-                await tx.outbox.retry_at(message.id, self.clock.now() + self.retry.backoff(attempts), error)
+        now = self.clock.now()
+        if attempts >= self.retry.max_attempts:
+            self._finish(message, "failed", error)
+        else:
+            self._outcomes.append(
+                _Outcome(message.id, message.user_id, "pending", now + self.retry.backoff(attempts), error)
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What became of one send, to be written with the others of its flush."""
+
+    row_id: int
+    user_id: int
+    state: str  # a final state, or "pending" to try again at ``when``
+    when: datetime
+    error: str | None
+    uncount: bool = False
+
+    async def apply(self, tx: Repos) -> None:
+        if self.state == "pending":
+            await tx.outbox.retry_at(self.row_id, self.when, self.error or "", uncount_attempt=self.uncount)
+            return
+        await tx.outbox.finish(self.row_id, self.state, self.when, self.error)
+        if self.state == "unreachable":
+            await tx.users.set_reachable(self.user_id, False, self.when)

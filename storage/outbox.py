@@ -188,11 +188,13 @@ class OutboxRepo:
         )
         return cur.rowcount
 
-    async def cancel(self, purpose_prefix: str) -> int:
-        """Withdraw messages not yet sent (e.g. reminders of a cancelled session)."""
+    async def cancel(self, purpose_prefix: str, user_id: int | None = None) -> int:
+        """Withdraw messages not yet sent (e.g. reminders of a cancelled session or sign-up),
+        for everyone or for one person."""
         cur = await self.conn.execute(
-            "UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND substr(purpose, 1, ?) = ?",
-            (len(purpose_prefix), purpose_prefix),
+            "UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND substr(purpose, 1, ?) = ?"
+            " AND (? IS NULL OR user_id = ?)",
+            (len(purpose_prefix), purpose_prefix, user_id, user_id),
         )
         return cur.rowcount
 
