@@ -13,12 +13,12 @@ from bot.config import Settings
 from bot.delivery import ChannelLimits, DeliveryWorker
 from bot.delivery_errors import Deliverer
 from bot.router import Router
+from bot.scheduler import ReminderScheduler
 from bot.services import Services
 from handlers import (
     admin,
     broadcast,
     declaration,
-    fallback,
     faq,
     help,
     officer,
@@ -42,7 +42,6 @@ HANDLER_MODULES = (
     officer,
     reports,
     admin,
-    fallback,
     faq,
 )
 
@@ -77,15 +76,19 @@ async def open_app(settings: Settings, clock: Clock | None = None) -> AsyncItera
 async def running(
     app: App, deliverers: Mapping[str, Deliverer], limits: Mapping[str, ChannelLimits] | None = None
 ) -> AsyncIterator[DeliveryWorker]:
-    """Background work while channels run: the delivery worker and the broadcast monitor."""
+    """Background work while channels run: the delivery worker, the broadcast monitor and the
+    reminder scheduler (started after the worker, so reminders due at start-up go out at once)."""
     worker = DeliveryWorker(app.services.store, app.services.clock, deliverers, limits)
     monitor = BroadcastMonitor(app.services, deliverers)
+    reminders = ReminderScheduler(app.services)
     await worker.start()
     app.services.wake_delivery = worker.wake
     await monitor.start()
+    await reminders.start()  # rebuilt from the database; sends what fell due while down
     try:
         yield worker
     finally:
+        await reminders.stop()
         await monitor.stop()
         app.services.wake_delivery = lambda: None
         await worker.stop()

@@ -7,14 +7,18 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from bot import accounts
 from bot.app import App, open_app, running
 from bot.areas_file import AreaFileError
 from bot.config import ConfigError, Settings, load_settings
+from bot.declaration import cli as criteria_cli
 from bot.demo import DEMO_ADMIN, DEMO_OFFICER, load_area_file, seed_demo
+from bot.faq import cli as faq_cli
+from bot.reports import cli as report_cli
+from bot.training import cli as training_cli
 
 log = logging.getLogger("bot")
 
@@ -77,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path)
     areas_sub.add_parser("list", help="print the area tree with ids")
 
+    training_cli.add_parser(admin_sub)  # admin sessions import|list
+
     users = admin_sub.add_parser("users", help="list people who joined")
     users.add_argument("--area", help="only this area and below (an area id)")
     users.add_argument("--limit", type=int, default=50)
@@ -85,11 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     broadcasts = admin_sub.add_parser("broadcasts", help="list announcements with their delivery figures")
     broadcasts.add_argument("--limit", type=int, default=20)
+
+    faq_cli.add_parser(sub)  # ask
+    report_cli.add_parser(sub)  # report weekly
+    criteria_cli.add_parser(sub)  # criteria [FILE]
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "ask":  # the knowledge base only: no settings, no database
+        return faq_cli.run_without_app(args)
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -105,6 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_command(settings))
         if args.command == "chat":
             return asyncio.run(chat_command(settings, args.as_role, args.user, args.name, not args.no_demo))
+        if args.command == "report":
+            return asyncio.run(with_app(settings, args, report_cli.run))
+        if args.command == "criteria":
+            return asyncio.run(with_app(settings, args, criteria_cli.run))
         return asyncio.run(admin_command(settings, args))
     except KeyboardInterrupt:
         return 130
@@ -156,6 +172,13 @@ async def chat_command(settings: Settings, as_role: str, user: str | None, name:
         async with running(app, {"console": console}):
             await console.run()
     return 0
+
+
+async def with_app(
+    settings: Settings, args: argparse.Namespace, command: Callable[[argparse.Namespace, App], Awaitable[int]]
+) -> int:
+    async with open_app(settings) as app:
+        return await command(args, app)
 
 
 async def admin_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -213,6 +236,8 @@ async def _admin(app: App, args: argparse.Namespace) -> int:
                 f"#{item.id}\t{item.state}\t{item.scheduled_at:%Y-%m-%d %H:%M}Z\t{item.audience}:"
                 f"{item.area_id or 'all'}\trecipients={item.recipients}\t{figures}\tby {item.author_key}"
             )
+    elif action == "sessions":
+        return await training_cli.run(args, app)
     elif action == "demo":
         seeded = await seed_demo(services)
         print("demo data seeded" if seeded else "the database already has areas: nothing seeded")

@@ -49,6 +49,8 @@ class Settings:
     admin_ids: frozenset[str] = field(default_factory=frozenset)
     default_language: str = "vi"
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
+    criteria_path: Path | None = None  # the association's own "Gia đình học tập" criteria file
+    faq_answer_hours: int = 48  # after this, a question handed to an officer is listed as overdue
 
     @property
     def database_url(self) -> str:
@@ -191,7 +193,18 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         admin_ids=_admin_ids(get("ADMIN_IDS") or ""),
         default_language=language,
         timezone=timezone,
+        criteria_path=_existing_file("CRITERIA_FILE", get("CRITERIA_FILE")),
+        faq_answer_hours=int(_number("FAQ_ANSWER_HOURS", get("FAQ_ANSWER_HOURS"), int, 1, 24 * 30) or 48),
     )
+
+
+def _existing_file(name: str, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise ConfigError(f"{name} names no file: {value}")
+    return path
 
 
 def _webhook_url(name: str, url: str | None) -> str | None:

@@ -82,6 +82,7 @@ class ReminderScheduler:
         )
         scheduler.start()
         self._scheduler = scheduler
+        self.services.wake_reminders = self.wake_soon
         scheduler.add_job(
             self._sweep,
             IntervalTrigger(seconds=self.sweep_seconds, timezone=UTC),
@@ -94,6 +95,7 @@ class ReminderScheduler:
         scheduler = self._scheduler
         if scheduler is None:
             return
+        self.services.wake_reminders = lambda: None
         async with self._lock:  # let a tick in progress finish its transaction
             self._scheduler = None
             self.armed_for = None
@@ -145,6 +147,11 @@ class ReminderScheduler:
         scheduler.add_job(
             self._wake, DateTrigger(run_date=run_at, timezone=UTC), id=WAKE_JOB, replace_existing=True
         )
+
+    def wake_soon(self) -> None:
+        """Run the wake-up job now (it re-arms itself for the next due reminder)."""
+        if self._scheduler is not None:
+            self._scheduler.add_job(self._wake, id=WAKE_JOB, replace_existing=True)
 
     async def _wake(self) -> None:
         try:

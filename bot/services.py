@@ -20,6 +20,8 @@ class Services:
     deep_links: dict[str, str] = field(default_factory=dict)
     # Set by the delivery worker when it runs: new outbox rows are sent without waiting for a poll.
     wake_delivery: Callable[[], None] = lambda: None
+    # Set by the reminder scheduler: look at reminder rows soon (a sign-up just added some).
+    wake_reminders: Callable[[], None] = lambda: None
 
     def invite_link(self, channel: str, code: str) -> str:
         template = self.deep_links.get(channel)

@@ -146,20 +146,6 @@ class RemindersRepo:
         )
         return cur.rowcount
 
-    async def withdraw_unsent(self, session_id: int, user_id: int | None) -> int:
-        """Outbox reminders of this session not yet sent (one person's, or everyone's): cancelled.
-
-        The outbox can only withdraw by purpose for everyone; a single person cancelling their
-        place needs the per-person form, so it lives here beside the reminder rows.
-        """
-        prefix = f"reminder:{session_id}:"
-        cur = await self.conn.execute(
-            "UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND kind = 'reminder'"
-            " AND substr(purpose, 1, ?) = ? AND (? IS NULL OR user_id = ?)",
-            (len(prefix), prefix, user_id, user_id),
-        )
-        return cur.rowcount
-
     # -- firing -----------------------------------------------------------------------------
     async def next_due(self) -> datetime | None:
         async with self.conn.execute(

@@ -181,7 +181,7 @@ async def close_begun(tx: Repos, now: datetime) -> int:
     """Sessions that have begun: withdraw their reminders still waiting in the outbox, once."""
     begun = await tx.sessions.begun_unclosed(now)
     for session_id in begun:
-        await tx.sessions.reminders.withdraw_unsent(session_id, None)
+        await tx.outbox.cancel(f"reminder:{session_id}:")
         await tx.sessions.reminders.cancel_pending(session_id, None, "session had begun", now)
     if begun:
         await tx.sessions.mark_closed(begun)

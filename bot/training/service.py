@@ -93,6 +93,7 @@ async def sign_up(services: Services, user: User, session_id: int) -> SignupResu
         await tx.events.record("training.signup", user.area_id, user.channel, now)
         position = await signups.waiting_position(session_id, user.id) if status == "waiting" else None
     services.wake_delivery()  # someone may have been promoted and told
+    services.wake_reminders()  # a new reminder may be due before the next sweep
     return SignupResult(status, session, position)
 
 
@@ -110,11 +111,12 @@ async def cancel_signup(services: Services, user: User, session_id: int) -> Canc
             raise TrainingError("begun")
         await tx.sessions.signups.set_status(signup.id, "cancelled", now)
         await tx.sessions.reminders.cancel_pending(session_id, user.id, "sign-up cancelled", now)
-        await tx.sessions.reminders.withdraw_unsent(session_id, user.id)
+        await tx.outbox.cancel(f"reminder:{session_id}:", user_id=user.id)
         await tx.events.record("training.cancel", user.area_id, user.channel, now)
         promoted = await _fill_places(tx, session, now, tz) if signup.status == "confirmed" else 0
     if promoted:
         services.wake_delivery()
+    services.wake_reminders()
     return CancelResult(signup.status, session, promoted)
 
 
@@ -128,6 +130,7 @@ async def fill_places(services: Services, session_id: int) -> int:
         promoted = await _fill_places(tx, session, now, services.settings.timezone)
     if promoted:
         services.wake_delivery()
+    services.wake_reminders()
     return promoted
 
 
@@ -247,7 +250,7 @@ async def update_session(
         active = await tx.sessions.signups.active(session_id)
         if tell:
             # Messages already queued carry the old time or place: withdraw them.
-            await tx.sessions.reminders.withdraw_unsent(session_id, None)
+            await tx.outbox.cancel(f"reminder:{session_id}:", user_id=None)
         if moved or changes.reminder_offsets is not None:
             for signup in active:
                 if signup.status == "confirmed":
@@ -268,6 +271,7 @@ async def update_session(
         promoted = await _fill_places(tx, new, now, tz) if changes.capacity is not None else 0
         await tx.audit.record(by, "training.updated", f"session:{session_id}", now, _changed_names(changes))
     services.wake_delivery()
+    services.wake_reminders()
     return UpdateResult(new, notified, promoted)
 
 
@@ -290,7 +294,7 @@ async def cancel_session(services: Services, session_id: int, by: str) -> Update
         cancelled = await tx.sessions.get(session_id)
         assert cancelled is not None
         await tx.sessions.reminders.cancel_pending(session_id, None, "session cancelled", now)
-        await tx.sessions.reminders.withdraw_unsent(session_id, None)
+        await tx.outbox.cancel(f"reminder:{session_id}:", user_id=None)
         notified = 0
         for signup in await tx.sessions.signups.active(session_id):
             user = await tx.users.by_id(signup.user_id)
