@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 3000
 AUDIENCE_NAMES = {
     "area": N_("everyone in the area"),
+    "declared": N_("families who declared this year"),
+    "not_declared": N_("families who have not declared this year"),
+    "session": N_("people signed up for a session"),
     "everyone": N_("everyone who uses the bot"),
 }
 
@@ -44,8 +47,8 @@ class BroadcastError(Exception):
 @dataclass(frozen=True, slots=True)
 class Audience:
     kind: str  # a key of AUDIENCE_NAMES
-    area_id: str | None  # None only for "everyone"
-    param: str = ""  # session id, or the campaign year
+    area_id: str | None  # None only for "everyone"; for "session", the session's area
+    param: str = ""  # the session id, or the campaign year (local calendar year)
 
 
 def announcement(text: str, area_name: str) -> Reply:
@@ -79,7 +82,7 @@ async def recipients(tx: Repos, audience: Audience) -> list[User]:
         if area is None:
             return []
         path = area.path
-    return await tx.broadcasts.area_audience(path)
+    return await tx.broadcasts.area_audience(path, audience.kind, audience.param)
 
 
 async def count_recipients(services: Services, audience: Audience, author: Person | None = None) -> int:

@@ -28,7 +28,7 @@ _TIME = re.compile(
     r"(?<![\d/])(\d{1,2})\s*(?:(?::|\.|gio|h|g)\s*(\d{1,2}|ruoi)?)\s*(?:p|phut|')?(?![\d/])"
     r"|(?<![\d/])(\d{1,2})\s*(am|pm)\b"
 )
-_RELATIVE = (("hom nay", 0), ("ngay mai", 1), ("ngay kia", 2), ("mai", 1))
+_RELATIVE = (("hom nay", 0), ("ngay mai", 1), ("ngay kia", 2), ("mai", 1), ("nay", 0))  # "chiều nay"
 _WEEKDAYS = (
     (r"thu (?:hai|2)", 0),
     (r"thu (?:ba|3)", 1),

@@ -12,7 +12,7 @@ from bot.i18n import N_, _
 from bot.model import Button, Reply
 from bot.router import Command, Router
 from bot.text import esc
-from bot.timeparse import parse_local_datetime
+from bot.timeparse import WhenError, parse_when
 
 MAX_DAYS_AHEAD = 60
 
@@ -32,32 +32,69 @@ class BroadcastFlow(StepFlow):
             return roots[0].id, roots[0].name
         return None, _("all areas")
 
+    def _year(self, turn: Turn) -> str:
+        """The campaign year: the local calendar year."""
+        return str(turn.services.clock.now().astimezone(turn.services.settings.timezone).year)
+
     async def ask_audience(self, turn: Turn) -> None:
         area_id, area_name = await self._home(turn)
+        services, person = turn.services, turn.person
         options = []
         if area_id is not None:
-            count = await broadcast.count_recipients(turn.services, Audience("area", area_id), turn.person)
+            year = self._year(turn)
+
+            async def count(kind: str, param: str = "") -> str:
+                return i18n.fmt_number(
+                    await broadcast.count_recipients(services, Audience(kind, area_id, param), person)
+                )
+
+            options += [
+                Option(
+                    "area", _("Everyone in {area} ({n} people)").format(area=area_name, n=await count("area"))
+                ),
+                Option("part", _("One village or group in {area}").format(area=area_name)),
+                Option(
+                    "declared",
+                    _("Families who declared for {year} ({n})").format(
+                        year=year, n=await count("declared", year)
+                    ),
+                ),
+                Option(
+                    "not_declared",
+                    _("Families who have not declared for {year} ({n})").format(
+                        year=year, n=await count("not_declared", year)
+                    ),
+                ),
+                Option("session", _("People signed up for a training session")),
+            ]
+        if person.role >= Role.ADMIN:
+            n = await broadcast.count_recipients(services, Audience("everyone", None), person)
             options.append(
-                Option("area", _("Everyone in {area} ({n} people)").format(area=area_name, n=count))
+                Option("all", _("Everyone who uses the bot ({n} people)").format(n=i18n.fmt_number(n)))
             )
-            options.append(Option("part", _("One village or group in {area}").format(area=area_name)))
-        if turn.person.role >= Role.ADMIN:
-            count = await broadcast.count_recipients(turn.services, Audience("everyone", None), turn.person)
-            options.append(Option("all", _("Everyone who uses the bot ({n} people)").format(n=count)))
         turn.say(_("Who should receive the announcement?"), option_buttons("audience", options))
 
     async def on_audience(self, turn: Turn, answer: Answer) -> str:
         area_id, _name = await self._home(turn)
-        options = [Option("area", _("everyone")), Option("part", _("one village")), Option("all", _("all"))]
+        options = [
+            Option("area", _("everyone")),
+            Option("part", _("one village")),
+            Option("declared", _("declared")),
+            Option("not_declared", _("not declared")),
+            Option("session", _("training session")),
+            Option("all", _("all")),
+        ]
         chosen = pick("audience", answer, options)
         if chosen is None or (chosen.key == "all" and turn.person.role < Role.ADMIN):
             raise Reask(_("Please choose one of the buttons, or type its number."))
-        if chosen.key == "part":
-            return "part"
+        if chosen.key in ("part", "session"):
+            return chosen.key
         if chosen.key == "all":
-            turn.state.draft.update(kind="everyone", area=None)
+            turn.state.draft.update(kind="everyone", area=None, param="")
+        elif chosen.key in ("declared", "not_declared"):
+            turn.state.draft.update(kind=chosen.key, area=area_id, param=self._year(turn))
         else:
-            turn.state.draft.update(kind="area", area=area_id)
+            turn.state.draft.update(kind="area", area=area_id, param="")
         return "text"
 
     async def ask_part(self, turn: Turn) -> None:
@@ -73,7 +110,45 @@ class BroadcastFlow(StepFlow):
             raise Reask(
                 _("I could not find that in the list. Please choose one of the buttons or type its number.")
             )
-        turn.state.draft.update(kind="area", area=chosen.key)
+        turn.state.draft.update(kind="area", area=chosen.key, param="")
+        return "text"
+
+    async def _sessions(self, turn: Turn) -> list[Option]:
+        """Upcoming sessions the author may write to: in their area, or anywhere for admins."""
+        store = turn.services.store.read
+        area_id, _name = await self._home(turn)
+        areas = await store.areas.subtree(area_id) if area_id else await store.areas.all()
+        sessions = await store.sessions.upcoming(
+            [a.path for a in areas], ("family", "officer", "all"), turn.services.clock.now(), limit=10
+        )
+        return [
+            Option(str(s.id), f"{s.title} — {i18n.fmt_datetime(s.starts_at)}")
+            for s in sessions
+            if turn.person.role >= Role.ADMIN
+            or turn.person.can_see(next(a for a in areas if a.id == s.area_id))
+        ]
+
+    async def ask_session(self, turn: Turn) -> None:
+        options = await self._sessions(turn)
+        if not options:
+            turn.say(_("There are no upcoming training sessions in your area. Choose another audience."))
+            turn.state.step = "audience"
+            await self.ask_audience(turn)
+            return
+        turn.say(
+            _("Which session? Everyone signed up for it (or waiting for a place) will receive it."),
+            option_buttons("session", options),
+        )
+
+    async def on_session(self, turn: Turn, answer: Answer) -> str:
+        chosen = pick("session", answer, await self._sessions(turn))
+        if chosen is None:
+            raise Reask(
+                _("I could not find that in the list. Please choose one of the buttons or type its number.")
+            )
+        session = await turn.services.store.read.sessions.get(int(chosen.key))
+        assert session is not None
+        turn.state.draft.update(kind="session", area=session.area_id, param=chosen.key)
         return "text"
 
     async def ask_text(self, turn: Turn) -> None:
@@ -117,9 +192,12 @@ class BroadcastFlow(StepFlow):
 
     async def on_at(self, turn: Turn, answer: Answer) -> str:
         now = turn.services.clock.now()
-        moment = parse_local_datetime(answer.text, now, turn.services.settings.timezone)
-        if moment is None:
-            raise Reask(_("I could not read that date and time. Please write it like “8h30 28/11”."))
+        try:
+            moment = parse_when(answer.text, now.astimezone(turn.services.settings.timezone))
+        except WhenError:
+            raise Reask(
+                _("I could not read that date and time. Please write it like “8h30 28/11”.")
+            ) from None
         if moment <= now + timedelta(minutes=1) or moment > now + timedelta(days=MAX_DAYS_AHEAD):
             raise Reask(
                 _("Please choose a time in the future, within {days} days.").format(days=MAX_DAYS_AHEAD)
@@ -129,7 +207,7 @@ class BroadcastFlow(StepFlow):
 
     def _audience(self, turn: Turn) -> Audience:
         draft = turn.state.draft
-        return Audience(draft["kind"], draft.get("area"))
+        return Audience(draft["kind"], draft.get("area"), draft.get("param", ""))
 
     async def ask_confirm(self, turn: Turn) -> None:
         draft = turn.state.draft

@@ -143,8 +143,12 @@ class BroadcastsRepo:
         )
         return cur.rowcount == 1
 
-    async def area_audience(self, area_path: str | None, *, announcements_only: bool = True) -> list[User]:
-        """People living in an area (or everyone): the base of every audience."""
+    async def area_audience(
+        self, area_path: str | None, kind: str = "area", param: str = "", *, announcements_only: bool = True
+    ) -> list[User]:
+        """People living in an area (or everyone), narrowed by the audience kind:
+        "declared"/"not_declared" (a declaration for campaign year ``param``), or "session"
+        (signed up, confirmed or waiting, for session ``param``)."""
         where = ["1 = 1"]
         args: list[object] = []
         if area_path is not None:
@@ -152,6 +156,18 @@ class BroadcastsRepo:
             args += [len(area_path), area_path]
         if announcements_only:
             where.append("u.announcements = 1")
+        if kind in ("declared", "not_declared"):
+            negate = "NOT " if kind == "not_declared" else ""
+            where.append(
+                f"{negate}EXISTS (SELECT 1 FROM declarations d WHERE d.user_id = u.id AND d.year = ?)"
+            )
+            args.append(int(param))
+        elif kind == "session":
+            where.append(
+                "u.id IN (SELECT s.user_id FROM training_signups s"
+                " WHERE s.session_id = ? AND s.status IN ('confirmed', 'waiting'))"
+            )
+            args.append(int(param))
         sql = (
             f"SELECT {_U} FROM users u LEFT JOIN areas a ON a.id = u.area_id"
             f" WHERE {' AND '.join(where)} ORDER BY u.id"

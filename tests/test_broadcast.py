@@ -83,8 +83,8 @@ async def test_family_cannot_broadcast_and_officer_cannot_pick_everyone(app: App
     assert "chỉ dành cho cán bộ" in await family.send("/thongbao")
     officer = Transcript(app.router, "officer")
     await officer.send("/thongbao")
-    text = await officer.send("3")  # admins only; the officer has two options
-    assert "Who should receive" in text or "Ai sẽ nhận" in text
+    text = await officer.send("6")  # "everyone who uses the bot" is offered to admins only
+    assert "Ai sẽ nhận" in text
 
 
 async def test_admin_can_write_to_everyone(app: App) -> None:
@@ -92,7 +92,7 @@ async def test_admin_can_write_to_everyone(app: App) -> None:
     await residents(app, 1, ward=3)
     admin = Transcript(app.router, "admin")
     await admin.send("/thongbao")
-    await admin.send("3")
+    await admin.send("6")
     await admin.send("Thông báo chung toàn thành phố về Ngày Khuyến học 2/10.")
     await admin.send("1")
     await admin.send("1")
@@ -132,3 +132,69 @@ async def test_bad_time_is_reasked(app: App) -> None:
     assert "8h30 28/11" in text
     text = await officer.send("8h 1/1/2020")
     assert "60" in text
+
+
+async def test_audience_of_families_who_declared_or_not(app: App) -> None:
+    people = await residents(app, 3, ward=1)
+    store = app.services.store
+    now = app.services.clock.now()
+    declared = await store.read.users.by_key("console:r1-0")
+    async with store.write() as tx:
+        await tx.declarations.create(
+            user_id=declared.id,
+            year=2026,
+            area_id=declared.area_id,
+            head_name="Nguyễn Văn An",
+            head_fold="nguyen van an",
+            data={},
+            assessment=[],
+            now=now,
+        )
+    officer = Transcript(app.router, "officer")
+    text = await officer.send("/thongbao")
+    assert "đã khai báo năm 2026 (1)" in text
+    await compose_after_start(officer, "3", "Cảm ơn các gia đình đã khai báo.")
+    await compose_after_start_from_scratch(officer, "4", "Nhắc các gia đình chưa khai báo năm nay.")
+    platform, worker, _monitor = setup(app)
+    await worker.run_until_idle()
+    assert platform.texts[people[0].user_id] == [platform.texts[people[0].user_id][0]]
+    assert "Cảm ơn" in platform.texts[people[0].user_id][0]
+    assert all("Nhắc" in platform.texts[p.user_id][0] for p in people[1:])
+    assert all(len(platform.texts[p.user_id]) == 1 for p in people[1:])
+
+
+async def test_audience_of_a_training_session(app: App) -> None:
+    from bot.training import service as training
+
+    people = await residents(app, 2, ward=1)
+    [session] = await app.services.store.read.sessions.upcoming(
+        [a.path for a in await app.services.store.read.areas.all()],
+        ("family", "officer", "all"),
+        app.services.clock.now(),
+    )
+    user = await app.services.store.read.users.by_key("console:r1-1")
+    await training.sign_up(app.services, user, session.id)
+    officer = Transcript(app.router, "officer")
+    await officer.send("/thongbao")
+    text = await officer.send("5")
+    assert "Hội nghị tập huấn" in text
+    await officer.send("1")
+    await officer.send("Buổi tập huấn chuyển sang hội trường tầng 2.")
+    await officer.send("1")
+    await officer.send("1")
+    platform, worker, _monitor = setup(app)
+    await worker.run_until_idle()
+    assert platform.delivered[people[1].user_id] == 1
+    assert platform.delivered[people[0].user_id] == 0
+
+
+async def compose_after_start(officer: Transcript, choice: str, text: str) -> None:
+    await officer.send(choice)
+    await officer.send(text)
+    await officer.send("1")
+    await officer.send("1")
+
+
+async def compose_after_start_from_scratch(officer: Transcript, choice: str, text: str) -> None:
+    await officer.send("/thongbao")
+    await compose_after_start(officer, choice, text)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.training.timeparse import WhenError, parse_duration, parse_offsets, parse_when
+from bot.timeparse import WhenError, parse_duration, parse_offsets, parse_when
 from tests.test_training_support import HANOI
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=HANOI)  # a Tuesday
@@ -86,3 +86,11 @@ def test_duration(typed: str, minutes: int | None) -> None:
 )
 def test_offsets(typed: str, offsets: tuple[int, ...] | None) -> None:
     assert parse_offsets(typed) == offsets
+
+
+def test_this_afternoon() -> None:
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=tz)
+    assert parse_when("chiều nay 3h", now) == datetime(2026, 11, 24, 15, 0, tzinfo=tz)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, _
 from bot.text import fold, normalize_nfc
-from bot.training.timeparse import WhenError, parse_duration, parse_offsets, parse_when
+from bot.timeparse import WhenError, parse_duration, parse_offsets, parse_when
 from storage.sessions import DEFAULT_OFFSETS
 
 TITLE_LIMITS = (3, 200)
