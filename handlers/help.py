@@ -7,6 +7,7 @@ from bot.context import Role, Turn
 from bot.i18n import N_, _
 from bot.model import Button
 from bot.router import Command, Router
+from bot.text import esc
 
 
 def help_text(turn: Turn) -> str:
@@ -21,7 +22,7 @@ def help_text(turn: Turn) -> str:
         if role == Role.ADMIN:
             lines.append(_("You are an administrator of the association."))
         elif area is not None:
-            lines.append(_("You are an officer for: {area}.").format(area=area.name))
+            lines.append(_("You are an officer for: {area}.").format(area=esc(area.name)))
     return "\n".join(lines)
 
 

@@ -97,7 +97,6 @@ class TelegramChannel:
             # No retries inside PTB: replies retry once below, the delivery worker has its own policy.
             .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_rate, max_retries=0))
             .concurrent_updates(16)
-            .post_init(self._post_init)
         )
         if self.webhook_url:
             builder = builder.updater(None)
@@ -227,8 +226,7 @@ class TelegramChannel:
 
     async def start(self) -> None:
         await self.app.initialize()
-        # PTB runs post_init only inside run_polling/run_webhook, which we do not use.
-        await self._post_init(self.app)
+        await self._post_init(self.app)  # command menu, deep links
         await self.app.start()
         if self.webhook_url:
             await self.app.bot.set_webhook(
