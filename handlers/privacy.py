@@ -48,6 +48,28 @@ async def my_data(turn: Turn, args: str) -> None:
     reviews = await store.declarations.reviews_by(user.id)
     if reviews:
         lines.append(_("• Declarations you reviewed as an officer: {count}").format(count=reviews))
+    lines.append(
+        _("• Announcements: {state}").format(state=_("on") if user.announcements else _("off (/batthongbao)"))
+    )
+    signups = await store.sessions.signups.history_for_user(user.id)
+    if signups:
+        lines.append(_("• Training sessions you signed up for:"))
+        status_names = {
+            "confirmed": _("place confirmed"),
+            "waiting": _("waiting list"),
+            "cancelled": _("cancelled"),
+        }
+        for title, starts_at, status, attended in signups:
+            note = status_names.get(status, status)
+            if attended is not None:
+                note += ", " + (_("attended") if attended else _("absent"))
+            lines.append(f"   {esc(title)} — {i18n.fmt_datetime(starts_at)}: {note}")
+    questions = await store.questions.by_user(user.id)
+    if questions:
+        lines.append(_("• Questions you sent to an officer:"))
+        for question in questions:
+            state = _("answered") if question.answered_at else _("waiting for an answer")
+            lines.append(f"   “{esc(question.text[:120])}” ({state})")
     lines.append("")
     lines.append(_("To delete all of it, send /xoadulieu."))
     turn.say("\n".join(lines))

@@ -203,6 +203,16 @@ class SignupsRepo:
         ) as cur:
             return [(int(r[0]), r[1]) for r in await cur.fetchall()]
 
+    async def history_for_user(self, user_id: int) -> list[tuple[str, datetime, str, bool | None]]:
+        """Every sign-up of a person (title, start, status, attended), for /dulieu."""
+        async with self.conn.execute(
+            "SELECT s.title, s.starts_at, g.status, g.attended FROM training_signups g"
+            " JOIN training_sessions s ON s.id = g.session_id WHERE g.user_id = ? ORDER BY s.starts_at",
+            (user_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [(r[0], from_db(r[1]), r[2], None if r[3] is None else bool(r[3])) for r in rows]
+
     async def add_many(self, rows: list[tuple[int, int, str]], now: datetime) -> None:
         """Bulk insert (session id, user id, status) — imports and benchmarks."""
         stamp = to_db(now)

@@ -96,3 +96,20 @@ async def test_an_officer_deleting_their_data_leaves_the_families_reviews(app: A
     assert [(h.action, h.actor_id) for h in history] == [("submitted", user.id), ("approved", None)]
     text = await chat.send("/xemkhaibao")
     assert "đã được cán bộ khuyến học xác nhận" in text
+
+
+async def test_my_data_lists_sign_ups_questions_and_announcement_choice(app: App) -> None:
+    from bot.training import service as training
+
+    chat = Transcript(app.router, "priv")
+    await chat.onboard()
+    store = app.services.store
+    user = await store.read.users.by_key("console:priv")
+    [session] = await store.read.sessions.upcoming(
+        [a.path for a in await store.read.areas.all()], ("family", "all"), app.services.clock.now()
+    )
+    await training.sign_up(app.services, user, session.id)
+    await chat.send("/tatthongbao")
+    text = await chat.send("/dulieu")
+    assert "Hội nghị tập huấn" in text and "đã có chỗ" in text
+    assert "Nhận thông báo: đã tắt" in text
