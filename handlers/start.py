@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from bot import accounts, i18n
+from bot.area_picker import AreaPicker
 from bot.context import Answer, Role, Turn
-from bot.flow import DONE, Option, Reask, StepFlow, option_buttons, pick, yes_no
+from bot.flow import DONE, Reask, StepFlow, yes_no
 from bot.i18n import N_, _
 from bot.model import Button
 from bot.router import Command, Router
 from bot.text import esc, fold
-from storage.areas import Area
 
-PAGE_SIZE = 8
 AGREE_WORDS = frozenset({"1", "dong y", "co", "ok", "yes", "agree", "i agree", "chap nhan", "dong"})
 DECLINE_WORDS = frozenset({"2", "khong", "ko", "k", "no", "khong dong y", "decline"})
 ENGLISH_WORDS = frozenset({"3", "english", "tieng anh", "en"})
@@ -159,69 +158,23 @@ class AreaFlow(StepFlow):
     name = "area"
     first_step = "pick"
     title = N_("choosing your area")
-
-    async def _levels(self, turn: Turn) -> tuple[Area | None, list[Area]]:
-        areas = turn.services.store.read.areas
-        parent_id = turn.state.draft.get("parent")
-        parent = await areas.get(parent_id) if parent_id else None
-        children = await areas.children(parent.id if parent else None)
-        # A single root (the city or province) is not worth a question: go one level down.
-        while len(children) == 1 and await areas.children(children[0].id):
-            parent = children[0]
-            turn.state.draft["parent"] = parent.id
-            turn.state.draft.setdefault("top", parent.id)
-            children = await areas.children(parent.id)
-        return parent, children
+    picker = AreaPicker(
+        "pick",
+        "parent",
+        "page",
+        N_("Which ward or commune do you live in?"),
+        N_("{ward}: which village or residential group do you live in?"),
+    )
 
     async def ask_pick(self, turn: Turn) -> None:
-        parent, children = await self._levels(turn)
-        if not children:
-            turn.say(_("No areas have been loaded yet. Please ask the association's administrator."))
+        if not await self.picker.ask(turn):
             turn.state.clear_flow()
-            return
-        page = int(turn.state.draft.get("page", 0))
-        pages = max(1, -(-len(children) // PAGE_SIZE))
-        page = min(page, pages - 1)
-        shown = children[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-        buttons = option_buttons("pick", [Option(a.id, a.name) for a in shown])
-        if page + 1 < pages:
-            buttons.append(Button(_("More…"), "pick:+more"))
-        at_top = parent is None or parent.id == turn.state.draft.get("top")
-        if not at_top and parent is not None:
-            buttons.append(Button(_("My village or group is not listed"), "pick:+here"))
-            buttons.append(Button(_("Back"), "pick:+back"))
-        if at_top:
-            question = _("Which ward or commune do you live in?")
-        else:
-            question = _("{ward}: which village or residential group do you live in?").format(
-                ward=esc(parent.name)
-            )
-        if pages > 1:
-            question += "\n" + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
-        turn.say(question + "\n" + _("Tap a button, or type its number or name."), buttons)
 
     async def on_pick(self, turn: Turn, answer: Answer) -> str:
-        draft = turn.state.draft
-        areas = turn.services.store.read.areas
-        parent, children = await self._levels(turn)
-        if answer.payload == "pick:+more":
-            draft["page"] = int(draft.get("page", 0)) + 1
-            return "pick"
-        if answer.payload == "pick:+back" and parent is not None:
-            draft["parent"], draft["page"] = parent.parent_id, 0
-            return "pick"
-        if answer.payload == "pick:+here" and parent is not None:
-            draft["chosen"] = parent.id
-            return "confirm"
-        chosen = pick("pick", answer, [Option(a.id, a.name) for a in children])
+        chosen = await self.picker.choose(turn, answer)
         if chosen is None:
-            raise Reask(
-                _("I could not find that in the list. Please choose one of the buttons or type its number.")
-            )
-        if await areas.children(chosen.key):
-            draft["parent"], draft["page"] = chosen.key, 0
             return "pick"
-        draft["chosen"] = chosen.key
+        turn.state.draft["chosen"] = chosen
         return "confirm"
 
     async def ask_confirm(self, turn: Turn) -> None:

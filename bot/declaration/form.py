@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.area_picker import AreaPicker
 from bot.context import Answer, Turn
 from bot.declaration import service
 from bot.declaration import validate as check
@@ -30,7 +31,13 @@ from bot.i18n import N_, _
 from bot.model import Button
 from bot.text import esc
 
-AREA_PAGE = 8
+AREA_PICKER = AreaPicker(
+    "area_pick",
+    "ap",
+    "pg",
+    N_("Which ward or commune is your household in?"),
+    N_("{ward}: which village or residential group is your household in?"),
+)
 SUMMARY = "summary"
 MEMBER_STEPS = ("rel", "born", "learn", "lit", "act")
 HEAD_MIN_AGE = 15
@@ -227,84 +234,25 @@ class DeclarationFlow(StepFlow):
     async def on_area(self, turn: Turn, answer: Answer) -> str:
         chosen = _pick_or_reask("area", answer, YES_NO)
         if chosen.key == "no":
-            turn.state.draft.pop("ap", None)
-            turn.state.draft.pop("pg", None)
+            AREA_PICKER.reset(turn.state.draft)
             return "area_pick"
         return self._after_area(turn)
 
     def _after_area(self, turn: Turn) -> str:
         draft = turn.state.draft
-        draft.pop("ap", None)
-        draft.pop("pg", None)
+        AREA_PICKER.reset(draft)
         if draft.get("ret") or draft.get("m"):
             return SUMMARY
         return self._start_member(turn, None)
 
-    @staticmethod
-    async def _area_level(turn: Turn) -> tuple[Any, list[Any]]:
-        """The area whose children are offered (None: the top), and those children."""
-        areas = turn.services.store.read.areas
-        parent_id = turn.state.draft.get("ap")
-        parent = await areas.get(parent_id) if parent_id else None
-        children = await areas.children(parent.id if parent else None)
-        # A single root (the city or province) is not worth a question: go one level down.
-        while len(children) == 1 and await areas.children(children[0].id):
-            parent = children[0]
-            children = await areas.children(parent.id)
-        return parent, children
-
     async def ask_area_pick(self, turn: Turn) -> None:
-        parent, children = await self._area_level(turn)
-        if not children:
-            turn.say(_("No areas have been loaded yet. Please ask the association's administrator."))
-            return
-        page = int(turn.state.draft.get("pg", 0))
-        pages = max(1, -(-len(children) // AREA_PAGE))
-        page = min(page, pages - 1)
-        shown = children[page * AREA_PAGE : (page + 1) * AREA_PAGE]
-        buttons = [Button(a.name, f"area_pick:{a.id}") for a in shown]
-        if page + 1 < pages:
-            buttons.append(Button(_("More…"), "area_pick:+more"))
-        at_ward_level = turn.state.draft.get("ap") is not None and parent is not None
-        if at_ward_level:
-            buttons.append(Button(_("My village or group is not listed"), "area_pick:+here"))
-            buttons.append(Button(_("Back"), "area_pick:+back"))
-            question = _("{ward}: which village or residential group is your household in?").format(
-                ward=esc(parent.name)
-            )
-        else:
-            question = _("Which ward or commune is your household in?")
-        turn.say(question + "\n" + _("Tap a button, or type its number or name."), buttons)
+        await AREA_PICKER.ask(turn)
 
     async def on_area_pick(self, turn: Turn, answer: Answer) -> str:
-        draft = turn.state.draft
-        areas = turn.services.store.read.areas
-        parent, children = await self._area_level(turn)
-        if answer.payload == "area_pick:+more":
-            draft["pg"] = int(draft.get("pg", 0)) + 1
-            return "area_pick"
-        if answer.payload == "area_pick:+back" and parent is not None:
-            draft.pop("ap", None)
-            draft.pop("pg", None)
-            return "area_pick"
-        if answer.payload == "area_pick:+here" and parent is not None:
-            draft["a"] = parent.id
-            return self._after_area(turn)
-        options = [Choice(a.id, a.name) for a in children]
-        chosen = None
-        if answer.payload is not None and answer.payload.startswith("area_pick:"):
-            key = answer.payload.split(":", 1)[1]
-            chosen = next((c for c in options if c.key == key), None)
-        elif answer.payload is None:
-            chosen = check.choose("area_pick", answer, options)
+        chosen = await AREA_PICKER.choose(turn, answer)
         if chosen is None:
-            raise Reask(
-                _("I could not find that in the list. Please choose one of the buttons or type its number.")
-            )
-        if await areas.children(chosen.key):
-            draft["ap"], draft["pg"] = chosen.key, 0
             return "area_pick"
-        draft["a"] = chosen.key
+        turn.state.draft["a"] = chosen
         return self._after_area(turn)
 
     # -- members ---------------------------------------------------------------------------
