@@ -26,14 +26,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import open_app
-from bot.broadcast import fan_out
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
 from bot.delivery import ChannelLimits, DeliveryWorker, RetryPolicy
-from storage.areas import AreaInput
+from tests.helpers import announce_now, ward_of_telegram_people
 
 TOKEN = "123456:BENCH"
-STAMP = "2026-01-01T00:00:00.000000Z"
 
 
 @dataclass(frozen=True)
@@ -99,29 +97,11 @@ async def run_case(case: Case, seed: int, in_flight: int) -> dict[str, object]:
         )
         async with open_app(settings) as app:
             services = app.services
-            now = services.clock.now()
-            async with services.store.write() as tx:
-                await tx.areas.upsert_many([AreaInput("bench", None, "Phường thử", "ward")])
-                await tx.conn.executemany(
-                    "INSERT INTO users (key, channel, chat_id, display_name, language, area_id, consent_at,"
-                    " created_at, updated_at) VALUES (?, 'telegram', ?, '', 'vi', 'bench', ?, ?, ?)",
-                    [
-                        (f"telegram:{100000 + i}", str(100000 + i), STAMP, STAMP, STAMP)
-                        for i in range(case.recipients)
-                    ],
-                )
-                broadcast = await tx.broadcasts.create(
-                    author_id=None,
-                    author_key="bench",
-                    area_id="bench",
-                    audience="area",
-                    audience_param="",
-                    text="Kính mời các gia đình dự hội nghị tập huấn xây dựng Gia đình học tập.",
-                    attachment_id=None,
-                    scheduled_at=now,
-                    now=now,
-                )
-            fanned = await fan_out(services, broadcast)
+            await ward_of_telegram_people(services, "bench", case.recipients, 100_000)
+            broadcast = await announce_now(
+                services, "bench", "Kính mời các gia đình dự hội nghị tập huấn xây dựng Gia đình học tập."
+            )
+            fanned = len(await services.store.read.outbox.rows(broadcast.batch))
             channel = TelegramChannel(settings, app.router, services)
             await channel.app.initialize()
             limits = ChannelLimits(per_second=case.rate, per_chat_gap=1.0, in_flight=in_flight)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from bot.broadcast import fan_out
 from bot.channels.base import plain_text
 from bot.model import Incoming, Reply
 from bot.router import Router
+from bot.services import Services
+from storage.areas import AreaInput
+from storage.broadcasts import Broadcast
 
 
 class Transcript:
@@ -58,3 +62,39 @@ class Transcript:
         await self.send(str(ward_number))
         await self.send(str(village_number))
         return await self.send("1")
+
+
+STAMP = "2026-01-01T00:00:00.000000Z"
+
+
+async def ward_of_telegram_people(services: Services, area_id: str, count: int, first_chat: int) -> None:
+    """A ward (a root area) whose ``count`` residents use Telegram: chat ids first_chat, first_chat+1…"""
+    async with services.store.write() as tx:
+        await tx.areas.upsert_many([AreaInput(area_id, None, "Phường thử", "ward")])
+        await tx.conn.executemany(
+            "INSERT INTO users (key, channel, chat_id, display_name, language, area_id, consent_at,"
+            " created_at, updated_at) VALUES (?, 'telegram', ?, '', 'vi', ?, ?, ?, ?)",
+            [
+                (f"telegram:{first_chat + i}", str(first_chat + i), area_id, STAMP, STAMP, STAMP)
+                for i in range(count)
+            ],
+        )
+
+
+async def announce_now(services: Services, area_id: str, text: str) -> Broadcast:
+    """An announcement to everyone in ``area_id``, created and fanned out into the outbox."""
+    now = services.clock.now()
+    async with services.store.write() as tx:
+        broadcast = await tx.broadcasts.create(
+            author_id=None,
+            author_key="test",
+            area_id=area_id,
+            audience="area",
+            audience_param="",
+            text=text,
+            attachment_id=None,
+            scheduled_at=now,
+            now=now,
+        )
+    await fan_out(services, broadcast)
+    return broadcast

@@ -13,46 +13,25 @@ import sys
 from pathlib import Path
 
 from bot.app import open_app
-from bot.broadcast import fan_out
 from bot.config import Settings
-from storage.areas import AreaInput
 from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import announce_now, ward_of_telegram_people
 from tests.test_telegram_run import environment
 
 pytest_plugins = ("tests.fakes.fixtures",)
 
 RECIPIENTS = 400
 FIRST_CHAT = 500_000
-STAMP = "2026-01-01T00:00:00.000000Z"
 
 
 async def prepare(database: Path) -> int:
     """A ward of RECIPIENTS Telegram users and one announcement fanned out to them."""
     async with open_app(Settings(database_path=database)) as app:
-        services = app.services
-        now = services.clock.now()
-        async with services.store.write() as tx:
-            await tx.areas.upsert_many([AreaInput("crash", None, "Phường thử", "ward")])
-            await tx.conn.executemany(
-                "INSERT INTO users (key, channel, chat_id, display_name, language, area_id, consent_at,"
-                " created_at, updated_at) VALUES (?, 'telegram', ?, '', 'vi', 'crash', ?, ?, ?)",
-                [
-                    (f"telegram:{FIRST_CHAT + i}", str(FIRST_CHAT + i), STAMP, STAMP, STAMP)
-                    for i in range(RECIPIENTS)
-                ],
-            )
-            broadcast = await tx.broadcasts.create(
-                author_id=None,
-                author_key="test",
-                area_id="crash",
-                audience="area",
-                audience_param="",
-                text="Mời các gia đình dự lễ công nhận Gia đình học tập.",
-                attachment_id=None,
-                scheduled_at=now,
-                now=now,
-            )
-        assert await fan_out(services, broadcast) == RECIPIENTS
+        await ward_of_telegram_people(app.services, "crash", RECIPIENTS, FIRST_CHAT)
+        broadcast = await announce_now(
+            app.services, "crash", "Mời các gia đình dự lễ công nhận Gia đình học tập."
+        )
+        assert broadcast.id and len(await app.services.store.read.outbox.rows(broadcast.batch)) == RECIPIENTS
         return broadcast.id
 
 
