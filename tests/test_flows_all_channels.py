@@ -4,6 +4,11 @@ Each channel has a small driver that acts as one person and reads what the bot s
 
     text = await say(driver, "/start")           # type, then wait until the bot has answered
     text = await choose(driver, "Tôi đồng ý", 1)  # Telegram taps the button; the others type "1"
+    text = await choose_many(driver, ["Lớp tập huấn", "Đọc sách"], [1, 3])  # taps + "Xong", or "1 3"
+
+A choice names both its label and its number, and the driver checks that the bot shows that
+label at that place (as a button, or in the numbered list Zalo and the terminal get), so the
+numbers typed on Zalo are proven to mean what the buttons mean on Telegram.
 
 ``wait_reply`` returns once the bot has finished handling everything sent so far (each adapter
 counts the messages it handled), so a turn that answers with several messages is read whole.
@@ -13,6 +18,7 @@ To add a flow, write one ``async def test_…(driver: Driver)`` below; it runs o
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
@@ -25,11 +31,14 @@ from bot.config import Settings
 from bot.delivery_errors import PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
 from bot.model import Reply
 from tests.fakes.zalo_api import FakeZaloApi, wait_until
+from tests.test_declaration_flow import HEAD_QUESTION, PROVISIONAL, SUMMARY
+from tests.test_faq_handoff import due
 
 pytest_plugins = ("tests.fakes.fixtures",)
 
 CHANNELS = ("console", "telegram", "zalo")
 DISPLAY_NAME = "Nguyễn Văn An"
+CHOICE_LINE = re.compile(r"^  (?P<number>\d+)\. (?P<label>.+)$")
 
 
 class Driver(Protocol):
@@ -43,11 +52,17 @@ class Driver(Protocol):
     async def choose(self, label: str, number: int) -> None:
         """Pick a choice: tap its button where there are buttons, else type its number."""
 
+    async def choose_many(self, labels: list[str], numbers: list[int]) -> None:
+        """Tick several items of a multiple choice: tap each then "Xong", or type "1 3"."""
+
     async def wait_reply(self) -> str:
         """Everything the bot sent since the last wait, once it has handled all that was sent."""
 
     def last_texts(self) -> list[str]:
         """The messages returned by the last ``wait_reply``, one string each."""
+
+    def choices(self) -> list[str]:
+        """The labels of the latest choices the bot offered: buttons, or the numbered list."""
 
 
 async def say(driver: Driver, text: str) -> str:
@@ -58,6 +73,32 @@ async def say(driver: Driver, text: str) -> str:
 async def choose(driver: Driver, label: str, number: int) -> str:
     await driver.choose(label, number)
     return await driver.wait_reply()
+
+
+async def choose_many(driver: Driver, labels: list[str], numbers: list[int]) -> str:
+    await driver.choose_many(labels, numbers)
+    return await driver.wait_reply()
+
+
+def numbered_choices(texts: list[str]) -> list[str]:
+    """The last numbered list of choices in plain text ("  1. label" lines, as channels render them)."""
+    found: list[str] = []
+    for line in "\n".join(texts).splitlines():
+        match = CHOICE_LINE.match(line)
+        if match is None:
+            continue
+        if match["number"] == "1":
+            found = []  # a new list starts: only the latest one can be answered by number
+        found.append(match["label"])
+    return found
+
+
+def check_number(driver: Driver, label: str, number: int) -> None:
+    """The number typed must be the one shown beside the label: the test says both."""
+    shown = driver.choices()
+    assert 0 < number <= len(shown) and label.casefold() in shown[number - 1].casefold(), (
+        f"{driver.channel}: choice {number} is not {label!r} in {shown}"
+    )
 
 
 # -- drivers ---------------------------------------------------------------------------------------
@@ -78,7 +119,13 @@ class ConsoleDriver:
         await self.console.send_text(text)  # returns once the router has answered
 
     async def choose(self, label: str, number: int) -> None:
+        check_number(self, label, number)
         await self.send_text(str(number))
+
+    async def choose_many(self, labels: list[str], numbers: list[int]) -> None:
+        for label, number in zip(labels, numbers, strict=True):
+            check_number(self, label, number)
+        await self.send_text(" ".join(map(str, numbers)))
 
     async def wait_reply(self) -> str:
         new, self._seen = self._written[self._seen :], len(self._written)
@@ -87,6 +134,9 @@ class ConsoleDriver:
 
     def last_texts(self) -> list[str]:
         return self._last
+
+    def choices(self) -> list[str]:
+        return numbered_choices(self._last)
 
 
 class ZaloDriver:
@@ -109,7 +159,13 @@ class ZaloDriver:
         self._sent += 1
 
     async def choose(self, label: str, number: int) -> None:
+        check_number(self, label, number)
         await self.send_text(str(number))  # Zalo shows no buttons: choices are numbered
+
+    async def choose_many(self, labels: list[str], numbers: list[int]) -> None:
+        for label, number in zip(labels, numbers, strict=True):
+            check_number(self, label, number)
+        await self.send_text(" ".join(map(str, numbers)))
 
     async def wait_reply(self) -> str:
         await wait_until(lambda: self.zalo.processed >= self._sent)
@@ -119,6 +175,9 @@ class ZaloDriver:
 
     def last_texts(self) -> list[str]:
         return self._last
+
+    def choices(self) -> list[str]:
+        return numbered_choices(self._last)
 
 
 class TelegramDriver:
@@ -138,13 +197,24 @@ class TelegramDriver:
         self._sent = 0
         self._mark = api.mark()
         self._last: list[str] = []
+        self._labels: list[str] = []
 
     async def send_text(self, text: str) -> None:
         self.api.push_text(self.user, text)
         self._sent += 1
 
     async def choose(self, label: str, number: int) -> None:
+        check_number(self, label, number)  # the button's place is the number typed elsewhere
         self.api.press(self.user, label)  # taps the button of the latest keyboard
+        self._sent += 1
+
+    async def choose_many(self, labels: list[str], numbers: list[int]) -> None:
+        for label, number in zip(labels, numbers, strict=True):
+            check_number(self, label, number)
+            self.api.press(self.user, label)  # ticks it: the bot answers with the list updated
+            self._sent += 1
+            await wait_until(lambda: self.bot.channel.processed >= self._sent)
+        self.api.press(self.user, "Xong")
         self._sent += 1
 
     async def wait_reply(self) -> str:
@@ -153,10 +223,14 @@ class TelegramDriver:
         messages = self.api.messages_since(self.user.id, self._mark)
         self._mark = self.api.mark()
         self._last = [m.plain for m in messages]
+        self._labels = next((m.labels for m in reversed(messages) if m.labels), [])
         return "\n".join(self._last)
 
     def last_texts(self) -> list[str]:
         return self._last
+
+    def choices(self) -> list[str]:
+        return self._labels
 
 
 @pytest.fixture
@@ -172,8 +246,9 @@ def telegram_driver(telegram_api: object, telegram_bot: object) -> TelegramDrive
 @pytest.fixture
 async def zalo_driver(app: App, settings: Settings) -> AsyncIterator[ZaloDriver]:
     fake = await FakeZaloApi().start()
+    # The default pace (10 messages/s) would make a long form wait on the limiter, not on the bot.
     zalo_settings = dataclasses.replace(
-        settings, zalo_token=fake.token, zalo_base_url=fake.base_url, zalo_poll_timeout=5
+        settings, zalo_token=fake.token, zalo_base_url=fake.base_url, zalo_poll_timeout=5, zalo_rate=200
     )
     zalo = ZaloChannel(zalo_settings, app.router)
     await zalo.start()
@@ -220,6 +295,141 @@ async def test_help_and_cancel_in_the_middle_of_a_flow(driver: Driver) -> None:
     assert "/huy" in text and "phường/xã nào" in text  # the step is asked again after the help
     text = await say(driver, "/huy")
     assert "Đã hủy" in text
+
+
+async def onboard_in_lien_bao(driver: Driver) -> None:
+    """Consent and Tổ dân phố 1, Phường Liên Bảo: the demo officer's ward, with the demo session."""
+    await say(driver, "/start")
+    await choose(driver, "Tôi đồng ý", 1)
+    await choose(driver, "Phường Liên Bảo", 1)
+    await choose(driver, "Tổ dân phố 1", 1)
+    assert "Xong rồi!" in await choose(driver, "Đúng rồi", 1)
+
+
+async def test_questions_answered_with_their_source_or_sent_to_the_officer(driver: Driver) -> None:
+    await onboard_in_lien_bao(driver)
+    text = await say(driver, "tieu chi gia dinh hoc tap")  # typed without diacritics
+    assert "Gia đình học tập: tiêu chí" in text and "QĐ 448/QĐ-KHVN" in text
+    assert "📄 Nguồn: QĐ 448/QĐ-KHVN, Hội Khuyến học Việt Nam" in text
+    text = await choose(driver, "Đăng ký danh hiệu", 1)  # a related topic
+    assert "Đăng ký Gia đình học tập" in text and "Nguồn" in text
+
+    text = await say(driver, "gia vang hom nay bao nhieu")
+    assert "Tôi chưa chắc mình có câu trả lời" in text and "Có phải bạn muốn hỏi về" in text
+    *topics, officer = driver.choices()
+    assert topics[0] == "Gia đình học tập: tiêu chí" and 2 <= len(topics) <= 3
+    assert officer == "📨 Gửi câu hỏi cho cán bộ"
+    store = driver.app.services.store.read
+    user = await store.users.by_key(driver.user_key)
+    assert user is not None and await store.questions.by_user(user.id) == []  # not sent unasked
+
+    text = await choose(driver, "Gửi câu hỏi cho cán bộ", len(topics) + 1)
+    assert "Tôi đã gửi câu hỏi của bạn cho cán bộ khuyến học Tổ dân phố 1" in text
+    [question] = await store.questions.by_user(user.id)
+    assert question.text == "gia vang hom nay bao nhieu" and question.area_id == "lien_bao.tdp1"
+    [notice] = await due(driver.app, "faq-question:")
+    officer_user = await store.users.by_key("console:officer")
+    assert officer_user is not None and notice.user_id == officer_user.id
+    assert "«gia vang hom nay bao nhieu»" in notice.reply.text and DISPLAY_NAME in notice.reply.text
+
+
+async def test_family_declaration_of_two_with_mistakes_to_the_self_assessment(driver: Driver) -> None:
+    await onboard_in_lien_bao(driver)
+    text = await say(driver, "/khaibao")
+    assert "“Gia đình học tập” năm 2026" in text and HEAD_QUESTION in text
+    text = await say(driver, "Tran Thi 8inh")  # wrong: a digit in the name
+    assert "Họ tên không có chữ số" in text and HEAD_QUESTION in text
+    text = await say(driver, "Trần Thị Bình")
+    assert "Gia đình ở: Tổ dân phố 1, Phường Liên Bảo" in text
+    text = await choose(driver, "Đúng rồi", 1)
+    assert "Chủ hộ Trần Thị Bình sinh năm nào?" in text
+    text = await say(driver, "80")  # wrong: two digits
+    assert "bốn chữ số" in text and "Chủ hộ Trần Thị Bình sinh năm nào?" in text
+    text = await say(driver, "1980")
+    assert "1. Chủ hộ, sinh năm 1980: hiện nay người này đang học gì?" in text
+    text = await say(driver, "khong")  # typed words: "Hiện không đi học"
+    assert "có biết đọc, biết viết không" in text
+    text = await choose(driver, "Có", 1)
+    assert "trong 12 tháng qua" in text
+    text = await choose_many(driver, ["Lớp tập huấn", "Đọc sách hoặc báo"], [1, 3])
+    assert "Đã ghi: 1. Chủ hộ, sinh năm 1980." in text and "Gia đình còn ai khác" in text
+
+    text = await choose(driver, "Thêm thành viên", 1)
+    assert "Thành viên thứ 2: người này là gì của chủ hộ Trần Thị Bình?" in text
+    text = await say(driver, "con")
+    assert "2. Con: người này sinh năm nào?" in text
+    text = await say(driver, "3000")  # wrong: a year to come
+    assert "Năm 3000 có vẻ chưa đúng" in text and "2. Con: người này sinh năm nào?" in text
+    await say(driver, "2015")
+    text = await say(driver, "tieu hoc")
+    assert "Đã ghi: 2. Con, sinh năm 2015." in text
+    text = await choose(driver, "Đã đủ, không còn ai", 2)
+    assert "Gia đình có những điều kiện học tập nào" in text
+    text = await choose_many(driver, ["Tủ sách hoặc góc đọc sách"], [1])
+    assert "sinh hoạt học tập ở cộng đồng" in text
+    text = await say(driver, "thinh thoang")
+    assert "ghi chú" in text
+    text = await choose(driver, "Bỏ qua", 1)
+    assert SUMMARY in text and "Thành viên (2 người)" in text
+    assert "1. Chủ hộ, sinh năm 1980 (46 tuổi) — Hiện không đi học; biết đọc, biết viết" in text
+    assert "2. Con, sinh năm 2015 (11 tuổi) — Tiểu học (cấp 1)" in text
+
+    text = await choose(driver, "Gửi bản khai báo", 1)
+    assert "Bản khai báo năm 2026 của gia đình đã được gửi" in text and PROVISIONAL in text
+    assert "✅ Mọi trẻ em trong độ tuổi đi học bắt buộc" in text
+    assert "✅ Mỗi người lớn tham gia ít nhất một hoạt động học tập trong năm: đạt" in text
+    assert "448/QĐ-KHVN" in text
+
+    store = driver.app.services.store.read
+    user = await store.users.by_key(driver.user_key)
+    assert user is not None
+    declaration = await store.declarations.for_user(user.id, 2026)
+    assert declaration is not None and declaration.status == "submitted"
+    assert declaration.head_name == "Trần Thị Bình" and declaration.area_id == "lien_bao.tdp1"
+    assert declaration.data["m"] == [
+        {"r": "head", "y": 1980, "l": "none", "lit": True, "a": ["course", "reading"]},
+        {"r": "child", "y": 2015, "l": "primary"},
+    ]
+    assert declaration.data["c"] == ["books"] and declaration.data["e"] == "sometimes"
+    assert (await store.conversations.load(user.id)).flow is None
+
+
+async def test_sign_up_for_the_demo_session_and_cancel(driver: Driver) -> None:
+    await onboard_in_lien_bao(driver)
+    text = await say(driver, "/lichhoc")
+    assert "Các buổi tập huấn sắp tới" in text and "08:00, Thứ Sáu, 27/11/2026" in text
+    assert "Đã đăng ký 0/60 chỗ" in text
+    text = await choose(driver, "Hội nghị tập huấn", 1)
+    assert "Hội trường UBND phường Liên Bảo" in text and "Vẫn còn chỗ" in text
+    text = await choose(driver, "Đăng ký", 1)
+    assert "Bạn đã đăng ký buổi Hội nghị tập huấn" in text
+    assert "Tôi sẽ nhắc bạn 1 ngày và 2 giờ trước giờ bắt đầu" in text
+
+    store = driver.app.services.store.read
+    user = await store.users.by_key(driver.user_key)
+    assert user is not None
+    now = driver.app.services.clock.now()
+    [(session_id, status)] = await store.sessions.signups.upcoming_for_user(user.id, now)
+    assert status == "confirmed"
+    reminders = await store.sessions.reminders.for_person(session_id, user.id)
+    assert sorted(r.offset_min for r in reminders if r.state == "pending") == [120, 1440]
+    text = await say(driver, "/lichhoc")
+    assert "Đã đăng ký 1/60 chỗ" in text and "bạn đã đăng ký" in text
+
+    text = await say(driver, "/huydangky")
+    assert "Bạn muốn hủy đăng ký buổi nào?" in text
+    text = await choose(driver, "Hội nghị tập huấn", 1)
+    assert "Hủy đăng ký buổi Hội nghị tập huấn" in text
+    text = await say(driver, "co, huy")  # the label typed without accents, on every channel
+    assert "Đã hủy đăng ký buổi Hội nghị tập huấn" in text
+
+    signup = await store.sessions.signups.get(session_id, user.id)
+    assert signup is not None and signup.status == "cancelled"
+    reminders = await store.sessions.reminders.for_person(session_id, user.id)
+    assert {r.state for r in reminders} == {"cancelled"}
+    assert "Đã đăng ký 0/60 chỗ" in await say(driver, "/lichhoc")
+    assert await store.events.count("training.signup") == 1
+    assert await store.events.count("training.cancel") == 1
 
 
 # -- proactive sends (the delivery worker's deliver) -----------------------------------------------
