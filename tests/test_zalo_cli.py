@@ -42,7 +42,9 @@ def environment(fake: FakeZaloApi, database: Path, **extra: str) -> dict[str, st
     return env
 
 
-async def test_run_onboards_a_zalo_user_and_stops_cleanly(tmp_path: Path, fake: FakeZaloApi) -> None:
+async def test_run_onboards_a_zalo_user_answers_a_question_and_stops_cleanly(
+    tmp_path: Path, fake: FakeZaloApi
+) -> None:
     database = tmp_path / "bot.db"
     async with open_app(Settings(database_path=database)) as app:  # areas to choose from
         await seed_demo(app.services)
@@ -65,6 +67,8 @@ async def test_run_onboards_a_zalo_user_and_stops_cleanly(tmp_path: Path, fake: 
             ("2", "Phường Tích Sơn: bạn ở thôn/tổ dân phố nào?"),
             ("1", "Đúng không?"),
             ("dung", "Xong rồi!"),
+            # A criteria question typed without diacritics: answered with its source.
+            ("tieu chi gia dinh hoc tap", "📄 Nguồn: QĐ 448/QĐ-KHVN"),
         ]
         for text, expected in steps:
             seen = len(fake.texts_to(USER))
@@ -80,6 +84,8 @@ async def test_run_onboards_a_zalo_user_and_stops_cleanly(tmp_path: Path, fake: 
     async with open_app(Settings(database_path=database)) as app:
         user = await app.services.store.read.users.by_key(f"zalo:{USER}")
     assert user is not None and user.channel == "zalo" and user.area_id is not None
+    answer = next(t for t in fake.texts_to(USER) if "Nguồn: QĐ 448/QĐ-KHVN" in t)
+    assert "Gia đình học tập: tiêu chí" in answer and "\n  1. Đăng ký danh hiệu" in answer  # numbered
 
 
 async def test_run_names_a_refused_token_in_one_line(tmp_path: Path, fake: FakeZaloApi) -> None:
