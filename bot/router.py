@@ -201,8 +201,21 @@ class Router:
             turn.say(_("That button is no longer active. Here is what you can do now:"))
             await self.run_command(turn, "help", "")
             return
+        typed = self._typed_command(text)
+        if typed is not None:
+            await self.run_command(turn, typed, "")
+            return
         if self.fallback is not None:
             await self.fallback(turn)
+
+    def _typed_command(self, text: str) -> str | None:
+        """A command typed as words without its slash ("khai bao", "lich hoc"): Zalo shows no
+        command menu, and older people type what they read. Only the whole message counts."""
+        words = fold(text).strip(" .!?")
+        if not words or len(words) > 24:
+            return None
+        name = words.replace(" ", "")
+        return name if name in self.commands and name not in ("start", "batdau") else None
 
     async def run_command(self, turn: Turn, name: str, args: str) -> None:
         command = self.commands.get(name)

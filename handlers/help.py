@@ -72,8 +72,8 @@ async def cancel_command(turn: Turn, args: str) -> None:
 
 
 def register(router: Router) -> None:
-    router.add_command(Command(("help", "trogiup"), help_command, Role.GUEST, N_("what I can do")))
-    router.add_command(Command(("lang", "ngonngu"), lang_command, Role.FAMILY, N_("Tiếng Việt / English")))
+    router.add_command(Command(("trogiup", "help"), help_command, Role.GUEST, N_("what I can do")))
+    router.add_command(Command(("ngonngu", "lang"), lang_command, Role.FAMILY, N_("Tiếng Việt / English")))
     router.add_command(
         Command(("huy", "cancel"), cancel_command, Role.FAMILY, N_("cancel what you are doing"))
     )

@@ -93,7 +93,7 @@ async def test_household_of_five_on_telegram(telegram_api: FakeTelegram, telegra
 
     # Change member 3 from the summary, then come back to it with everything else kept.
     await an.tap("Sửa thành viên", expect="thành viên nào?")
-    await an.tap("3. Con, sinh năm 2012", expect="Bạn muốn làm gì")
+    await an.tap("Con, sinh năm 2012", expect="Bạn muốn làm gì")
     await an.tap("Sửa thông tin người này", expect="người này là gì của chủ hộ")
     await an.tap("Con", expect="(Hiện ghi: 2012.)")
     await an.send("2011", expect="đang học gì?")

@@ -200,7 +200,7 @@ async def test_every_step_reasks_after_a_wrong_answer(app: App, chat: Transcript
 
     await chat.send("sua thanh vien")
     members_q = "Bạn muốn sửa thông tin thành viên nào?"
-    await wrong(app, chat, "9", "bấm vào một thành viên", members_q)
+    await wrong(app, chat, "9", "chọn một thành viên", members_q)
     text = await chat.send("1")
     member_q = "Bạn muốn làm gì với thành viên 1. Chủ hộ, sinh năm 1970?"
     assert member_q in text and "Bỏ người này" not in text  # the head cannot be removed

@@ -91,3 +91,11 @@ async def test_help_during_flow_reasks_step(app: App, chat: Transcript) -> None:
     await chat.send("1")
     text = await chat.send("/help")
     assert "/lichhoc" in text and "phường/xã nào" in text
+
+
+async def test_commands_typed_as_words_without_slash(app: App, chat: Transcript) -> None:
+    await chat.onboard()
+    text = await chat.send("lich hoc")
+    assert "Các buổi tập huấn sắp tới" in text
+    text = await chat.send("Du lieu")
+    assert "Mọi dữ liệu tôi lưu về bạn" in text

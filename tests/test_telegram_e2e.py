@@ -223,8 +223,8 @@ async def test_command_menus_are_set_for_vietnamese_and_english(
     assert [c["command"] for c in vi] == [c["command"] for c in en]
     names = [c["command"] for c in vi]
     assert names[0] == "start" and "khuvuc" in names and "nguoidung" not in names  # families' menu
-    vi_help = next(c["description"] for c in vi if c["command"] == "help")
-    en_help = next(c["description"] for c in en if c["command"] == "help")
+    vi_help = next(c["description"] for c in vi if c["command"] == "trogiup")
+    en_help = next(c["description"] for c in en if c["command"] == "trogiup")
     assert en_help == "what I can do" and vi_help != en_help
     calls = [c for c in telegram_api.calls if c.method == "setMyCommands"]
     assert [c.params.get("language_code") for c in calls] == [None, "en"]

@@ -270,7 +270,7 @@ async def test_outbox_messages_reach_zalo_and_a_blocked_person_becomes_unreachab
     delivered = {s.chat_id: s.text for s in fake.sent}
     assert len(delivered) == 1
     ((chat_id, text),) = delivered.items()
-    assert text == "Nhắc lịch tập huấn\n\n  1. Đi"
+    assert text == "Nhắc lịch tập huấn\n\n  • Đi"  # outbox messages: bullets, not numbers
     blocked = await services.store.read.users.by_key(
         f"zalo:{'z-ok' if chat_id == 'z-blocked' else 'z-blocked'}"
     )

@@ -35,12 +35,16 @@ def split_text(text: str, limit: int) -> list[str]:
     return chunks
 
 
-def plain_text(reply: Reply) -> str:
-    """The reply for a channel without buttons or markup: choices as a numbered list."""
+def plain_text(reply: Reply, numbered: bool = True) -> str:
+    """The reply for a channel without buttons or markup: choices as a numbered list.
+
+    ``numbered=False`` for messages sent from the outbox: typing a number answers the person's
+    current conversation, not an announcement or reminder, so those choices are shown as bullets
+    (their texts name the command to type instead)."""
     text = strip_html(reply.text)
     buttons = reply.flat_buttons
     if not buttons:
         return text
     lines = [text, ""]
-    lines += [f"  {i}. {b.label}" for i, b in enumerate(buttons, 1)]
+    lines += [f"  {i}. {b.label}" if numbered else f"  • {b.label}" for i, b in enumerate(buttons, 1)]
     return "\n".join(lines)

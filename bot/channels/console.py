@@ -57,8 +57,8 @@ class ConsoleChannel:
             language=self.language,
         )
 
-    async def show(self, reply: Reply) -> None:
-        self.write("bot> " + plain_text(reply).replace("\n", "\n     "))
+    async def show(self, reply: Reply, numbered: bool = True) -> None:
+        self.write("bot> " + plain_text(reply, numbered).replace("\n", "\n     "))
         if reply.photo is not None:
             self.write(f"     [photo: {reply.photo.filename}]")
         if reply.document is not None:
@@ -68,7 +68,7 @@ class ConsoleChannel:
         """Messages from the outbox: to this person as usual, to others with their name shown."""
         if chat_id != self.user_id:
             self.write(f"📨 [to console:{chat_id}]")
-        await self.show(reply)
+        await self.show(reply, numbered=False)
 
     async def post_status(self, chat_id: str, text: str) -> str:
         """A progress line (a terminal cannot edit what it printed, so each update is a new line)."""

@@ -39,6 +39,9 @@ class Channel(Protocol):
     def endpoint(self, path: str) -> Endpoint: ...
 
 
+BULK_SHARE = 0.8
+
+
 @dataclass(slots=True)
 class Running:
     channels: dict[str, Channel] = field(default_factory=dict)
@@ -49,8 +52,11 @@ class Running:
         return dict(self.channels)
 
     def limits(self, settings: Settings) -> dict[str, ChannelLimits]:
+        """The outbox gets BULK_SHARE of each platform's rate: the channel's own limiter caps all
+        requests, so the rest keeps replies to people who write during a broadcast quick."""
         rates = {"telegram": settings.telegram_rate, "zalo": settings.zalo_rate}
-        return {name: ChannelLimits(per_second=rates[name]) for name in self.channels if name in rates}
+        shared = {name: rate * BULK_SHARE for name, rate in rates.items() if name in self.channels}
+        return {name: ChannelLimits(per_second=rate) for name, rate in shared.items()}
 
 
 def build_channels(

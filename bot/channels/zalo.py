@@ -270,10 +270,10 @@ class ZaloChannel:
             await asyncio.sleep(min(self.settings.zalo_retry_after, REPLY_RETRY_CAP))
             await self.send(chat_id, reply)
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    async def send(self, chat_id: str, reply: Reply, numbered: bool = True) -> None:
         """Send a reply; raises ``ZaloApiError`` or ``ZaloNetworkError`` when it did not arrive."""
         limit = CAPABILITIES.max_text
-        text = normalize_nfc(plain_text(reply)).strip()
+        text = normalize_nfc(plain_text(reply, numbered)).strip()
         if reply.photo is not None:
             if self.files is not None and PublicFiles.can_publish(reply.photo):
                 payload: dict[str, Any] = {"chat_id": chat_id, "photo": self.files.publish(reply.photo)}
@@ -303,7 +303,7 @@ class ZaloChannel:
     async def deliver(self, chat_id: str, reply: Reply) -> None:
         """The delivery worker's send: platform errors become ``bot.delivery_errors``."""
         try:
-            await self.send(chat_id, reply)
+            await self.send(chat_id, reply, numbered=False)
         except ZaloNetworkError as exc:
             raise TemporaryFailure(str(exc)) from None
         except ZaloApiError as exc:

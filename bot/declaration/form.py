@@ -25,7 +25,7 @@ from bot.declaration.model import (
     Choice,
     label_of,
 )
-from bot.declaration.render import assessment_lines, member_short, summary_lines
+from bot.declaration.render import assessment_lines, member_label, member_short, summary_lines
 from bot.flow import DONE, Reask, StepFlow
 from bot.i18n import N_, _
 from bot.model import Button
@@ -474,7 +474,7 @@ class DeclarationFlow(StepFlow):
 
     async def ask_members(self, turn: Turn) -> None:
         members = turn.state.draft.get("m", [])
-        buttons = [Button(member_short(m, n), f"members:{n - 1}") for n, m in enumerate(members, 1)]
+        buttons = [Button(member_label(m), f"members:{n - 1}") for n, m in enumerate(members, 1)]
         if len(members) < MAX_MEMBERS:
             buttons.append(Button(_("Add a member"), "members:+add"))
         buttons.append(Button(_("Back to the summary"), "members:+back"))

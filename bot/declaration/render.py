@@ -36,11 +36,16 @@ MARKS = {MET: "✅", MISSING: "❌", REVIEW: "🔎", NOT_APPLICABLE: "➖"}
 
 
 def member_short(member: dict[str, Any], number: int) -> str:
-    """ "2. Con, born 2012" — how a member is named in lists and buttons (no names are asked)."""
+    """ "2. Con, born 2012" — how a member is named in lists (no names are asked)."""
+    return f"{number}. {member_label(member)}"
+
+
+def member_label(member: dict[str, Any]) -> str:
+    """ "Con, born 2012" — a member on a button (text channels number the buttons themselves)."""
     relation = _(label_of(RELATIONS, member.get("r")))
     if member.get("y") is None:
-        return f"{number}. {relation}"
-    return _("{number}. {relation}, born {year}").format(number=number, relation=relation, year=member["y"])
+        return relation
+    return _("{relation}, born {year}").format(relation=relation, year=member["y"])
 
 
 def member_line(member: dict[str, Any], number: int, year: int) -> str:
