@@ -403,7 +403,7 @@ async def test_sign_up_for_the_demo_session_and_cancel(driver: Driver) -> None:
     assert "Hội trường UBND phường Liên Bảo" in text and "Vẫn còn chỗ" in text
     text = await choose(driver, "Đăng ký", 1)
     assert "Bạn đã đăng ký buổi Hội nghị tập huấn" in text
-    assert "Tôi sẽ nhắc bạn 1 ngày và 2 giờ trước giờ bắt đầu" in text
+    assert "Tôi sẽ nhắc bạn 1 ngày trước, và một lần nữa 2 giờ trước giờ bắt đầu" in text
 
     store = driver.app.services.store.read
     user = await store.users.by_key(driver.user_key)

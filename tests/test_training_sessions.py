@@ -41,7 +41,7 @@ async def test_officer_creates_a_session_by_typing(app: App, officer: Transcript
     await officer.send("Mang theo sổ hộ khẩu")
     text = await officer.send("3 ngày, 2 tiếng")
     assert "08:30, Thứ Bảy, 28/11/2026" in text and "2 giờ 30 phút" in text
-    assert "3 ngày và 2 giờ trước giờ bắt đầu" in text and "Tổ dân phố 1" in text
+    assert "3 ngày trước, và một lần nữa 2 giờ trước giờ bắt đầu" in text and "Tổ dân phố 1" in text
     text = await officer.send("1")
     assert "Đã tạo" in text
     sessions = await app.services.store.read.sessions.in_scope(None, local(24, 0))

@@ -42,16 +42,16 @@ def fmt_offset(minutes: int) -> str:
 
 
 def fmt_offsets(offsets: tuple[int, ...]) -> str:
-    """e.g. "1 ngày và 2 giờ trước"; "không nhắc" when empty."""
+    """e.g. "1 ngày trước, và một lần nữa 2 giờ trước giờ bắt đầu"; "không nhắc" when empty."""
     if not offsets:
         return _("no reminders")
     parts = [fmt_offset(o) for o in sorted(offsets, reverse=True)]
-    joined = (
-        parts[0]
-        if len(parts) == 1
-        else _("{first} and {last}").format(first=", ".join(parts[:-1]), last=parts[-1])
+    if len(parts) == 1:
+        return _("{offsets} before the start").format(offsets=parts[0])
+    # "1 day and 2 hours before" reads as one reminder 26 hours before: say there are several.
+    return _("{first} before, and again {last} before the start").format(
+        first=", ".join(parts[:-1]), last=parts[-1]
     )
-    return _("{offsets} before the start").format(offsets=joined)
 
 
 def fmt_duration(minutes: int) -> str:
