@@ -107,11 +107,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    level = logging.INFO if args.command == "run" else logging.WARNING
+    serving = args.command == "run" and (settings.telegram_token or settings.zalo_token)
+    level = logging.INFO if serving else logging.WARNING  # the terminal chat stays uncluttered
     if getattr(args, "verbose", False):
         level = logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every request URL, token included
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # every job run, at INFO
     try:
         if args.command == "run":
             return asyncio.run(run_command(settings))
