@@ -93,13 +93,14 @@ class Turn:
         buttons: Sequence[Button] | Sequence[Sequence[Button]] | None = None,
         *,
         columns: int = 1,
+        replace: bool = False,
     ) -> None:
         if buttons and isinstance(buttons[0], Button):
             flat = [b for b in buttons if isinstance(b, Button)]
             rows = [tuple(flat[i : i + columns]) for i in range(0, len(flat), columns)]
         else:
             rows = [tuple(r) for r in (buttons or []) if not isinstance(r, Button) and r]
-        self.replies.append(Reply(text=text, buttons=tuple(rows)))
+        self.replies.append(Reply(text=text, buttons=tuple(rows), replace=replace))
 
     def add(self, reply: Reply) -> None:
         self.replies.append(reply)

@@ -62,6 +62,9 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     photo: Attachment | None = None
     document: Attachment | None = None
+    # Where the platform can, update the message whose button was just pressed instead of
+    # sending a new one (ticking items of a list); elsewhere it is sent as usual.
+    replace: bool = False
 
     @staticmethod
     def make(

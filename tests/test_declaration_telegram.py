@@ -69,6 +69,8 @@ async def test_household_of_five_on_telegram(telegram_api: FakeTelegram, telegra
     await an.tap("▫️ Lớp tập huấn hoặc bồi dưỡng", expect="Đã chọn: Lớp tập huấn hoặc bồi dưỡng")
     ticked = await an.tap("▫️ Đọc sách hoặc báo", expect="Đã chọn: Lớp tập huấn hoặc bồi dưỡng, Đọc sách")
     assert "✅ Đọc sách hoặc báo" in ticked.labels
+    # Ticks update the list in place: one message, edited twice, no copies piling up.
+    assert ticked.message_id == activities.message_id and ticked.edits == 2
     await an.tap("Xong", expect=MORE)
 
     await member(an, "Vợ hoặc chồng", "1978", "Tự học", expect="biết đọc, biết viết không")

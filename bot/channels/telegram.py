@@ -17,6 +17,7 @@ from typing import Any
 from telegram import (
     BotCommand,
     BotCommandScopeDefault,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -128,7 +129,11 @@ class TelegramChannel:
             return
         chat_id = incoming.chat_id
 
+        query = update.callback_query
+
         async def send(reply: Reply) -> None:
+            if reply.replace and query is not None and await self._replace(query, reply):
+                return
             await self._send_for_reply(chat_id, reply)
 
         # The router's lock is the first thing awaited, so one person's updates keep their order.
@@ -138,6 +143,20 @@ class TelegramChannel:
                 await update.callback_query.answer()
             except TelegramError as exc:  # an old button: answering is a courtesy only
                 log.debug("answerCallbackQuery failed: %s", exc)
+
+    @staticmethod
+    async def _replace(query: CallbackQuery, reply: Reply) -> bool:
+        """Edit the message whose button was pressed; False when it cannot be (then send anew)."""
+        if query.message is None or reply.photo or reply.document or len(reply.text) > CAPABILITIES.max_text:
+            return False
+        try:
+            await query.edit_message_text(
+                normalize_nfc(reply.text), parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
+            )
+        except TelegramError as exc:  # too old, deleted, or unchanged: a new message will do
+            log.debug("telegram: could not edit in place: %s", exc)
+            return False
+        return True
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error

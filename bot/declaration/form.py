@@ -199,6 +199,9 @@ class DeclarationFlow(StepFlow):
         buttons.append(Button(_("None of these"), f"{step}:+none"))
         buttons.append(Button(_("Done"), f"{step}:+done"))
         picked = ", ".join(_(label_of(choices, k)) for k in chosen) if chosen else _("nothing yet")
+        # A tick on this list updates the list in place (on Telegram) instead of repeating it.
+        payload = turn.msg.payload or ""
+        ticked = payload.startswith(f"{step}:") and not payload.startswith(f"{step}:+") and not turn.msg.text
         turn.say(
             question
             + "\n"
@@ -206,6 +209,7 @@ class DeclarationFlow(StepFlow):
             + "\n"
             + _("Chosen: {list}").format(list=picked),
             buttons,
+            replace=ticked,
         )
 
     # -- household head and area -----------------------------------------------------------

@@ -40,6 +40,8 @@ from tests.fakes.telegram_spec import MethodSpec, Spec, check_request, decode_va
 TOKEN = "123456:TEST"
 WAIT = 10.0  # seconds: the safety net of every wait; a passing test never comes near it
 MESSAGE_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendSticker"})
+# What a person sees change: a new message, or one the bot edited in place (a ticked list).
+SHOWN_METHODS = MESSAGE_METHODS | {"editMessageText", "editMessageCaption"}
 _NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 T = TypeVar("T")
@@ -576,16 +578,15 @@ class FakeTelegram:
     async def wait_for_message(
         self, chat_id: str | int, *, contains: str | None = None, after: int = 0, within: float = WAIT
     ) -> BotMessage:
-        """The first message to this chat after ``after`` whose visible text contains ``contains``."""
+        """The first message to this chat after ``after`` (new, or edited in place) whose visible
+        text contains ``contains``."""
 
         def matches(call: Call) -> bool:
             return (
                 call.ok and call.message is not None and (contains is None or contains in call.message.plain)
             )
 
-        call = await self.wait_for(
-            MESSAGE_METHODS, chat_id=chat_id, after=after, where=matches, within=within
-        )
+        call = await self.wait_for(SHOWN_METHODS, chat_id=chat_id, after=after, where=matches, within=within)
         assert call.message is not None
         return call.message
 
