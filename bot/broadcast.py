@@ -20,12 +20,13 @@ from bot import i18n
 from bot.context import Person, Role
 from bot.delivery_errors import Deliverer
 from bot.i18n import N_, _
-from bot.model import Reply
+from bot.model import Button, Reply
 from bot.notify import notify
 from bot.services import Services
 from bot.text import esc
 from storage.broadcasts import Broadcast
 from storage.store import Repos
+from storage.timefmt import to_db
 from storage.users import User
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,38 @@ def progress_text(done: int, total: int) -> str:
     )
 
 
+def report(broadcast: Broadcast, counts: Mapping[str, int], errors: list[tuple[str, str, int]]) -> Reply:
+    """The final report, with a button to resend to those not confirmed."""
+    text = report_text(broadcast, counts, errors)
+    uncertain = counts.get("uncertain", 0)
+    if not uncertain:
+        return Reply(text)
+    text += "\n" + _("To send it again to them, send /guilai {id}.").format(id=broadcast.id)
+    label = _("Send again to the {n} not confirmed").format(n=i18n.fmt_number(uncertain))
+    return Reply.make(text, [Button(label, f"bcr:{broadcast.id}")])
+
+
+async def resend_unconfirmed(services: Services, person: Person, broadcast_id: int) -> int:
+    """Queue again the rows of a broadcast that were not confirmed; its author, an officer of its
+    area or an admin may ask. Returns how many were queued."""
+    broadcast = await services.store.read.broadcasts.get(broadcast_id)
+    if broadcast is None:
+        raise BroadcastError(_("There is no announcement number {id}.").format(id=broadcast_id))
+    await check_allowed(
+        services, person, Audience(broadcast.audience, broadcast.area_id, broadcast.audience_param)
+    )
+    now = services.clock.now()
+    async with services.store.write() as tx:
+        queued = await tx.outbox.requeue_uncertain(broadcast.batch, now)
+        if queued:
+            await tx.broadcasts.reopen(broadcast.id)
+            await tx.audit.record(
+                person.key, "broadcast.resent", broadcast.batch, now, f"{queued} unconfirmed"
+            )
+    services.wake_delivery()
+    return queued
+
+
 def report_text(broadcast: Broadcast, counts: Mapping[str, int], errors: list[tuple[str, str, int]]) -> str:
     lines = [
         _("<b>Announcement #{id} finished</b>").format(id=broadcast.id),
@@ -193,11 +226,12 @@ async def finish_if_complete(services: Services, broadcast: Broadcast) -> bool:
             return False
         author = await tx.users.by_id(broadcast.author_id) if broadcast.author_id else None
         if author is not None:
+            # One report each time the broadcast finishes (it finishes again after a resend).
             await notify(
                 tx,
                 author,
-                f"broadcast-report:{broadcast.id}",
-                lambda: Reply(report_text(broadcast, counts, errors)),
+                f"broadcast-report:{broadcast.id}:{to_db(now)}",
+                lambda: report(broadcast, counts, errors),
                 now,
             )
         await tx.audit.record("system", "broadcast.finished", broadcast.batch, now, repr(dict(counts)))

@@ -24,7 +24,14 @@ from datetime import datetime, timedelta
 from aiolimiter import AsyncLimiter
 
 from bot.clock import Clock
-from bot.delivery_errors import Deliverer, PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
+from bot.delivery_errors import (
+    Ambiguous,
+    Deliverer,
+    PermanentFailure,
+    RetryAfter,
+    TemporaryFailure,
+    Unreachable,
+)
 from storage.outbox import DueMessage
 from storage.store import Repos, Store
 
@@ -211,6 +218,8 @@ class DeliveryWorker:
                 self._finish(message, "unreachable", str(exc)[:300])
             except PermanentFailure as exc:
                 self._finish(message, "failed", str(exc)[:300])
+            except Ambiguous as exc:
+                self._finish(message, "uncertain", str(exc)[:300])
             except (TemporaryFailure, OSError, TimeoutError) as exc:
                 self._temporary(message, str(exc)[:300] or type(exc).__name__)
             except Exception as exc:  # a bug in an adapter must not stop the worker

@@ -31,6 +31,11 @@ class TemporaryFailure(DeliveryError):
     """Network trouble or a server error: retry with backoff, up to a limit."""
 
 
+class Ambiguous(DeliveryError):
+    """The request left but no answer came (connection lost, read timeout): the platform may have
+    delivered it. Not retried, so nobody gets it twice; reported as not confirmed."""
+
+
 class PermanentFailure(DeliveryError):
     """The platform refused this message (bad request): retrying will not help."""
 

@@ -301,6 +301,33 @@ async def _set(turn: Turn, wanted: bool) -> None:
         )
 
 
+async def resend_command(turn: Turn, args: str) -> None:
+    if not args.strip().isdigit():
+        turn.say(_("Send /guilai followed by the announcement's number, e.g. /guilai 12."))
+        return
+    await _resend(turn, int(args.strip()))
+
+
+async def resend_button(turn: Turn) -> None:
+    await _resend(turn, int((turn.msg.payload or "bcr:0").split(":", 1)[1] or 0))
+
+
+async def _resend(turn: Turn, broadcast_id: int) -> None:
+    try:
+        queued = await broadcast.resend_unconfirmed(turn.services, turn.person, broadcast_id)
+    except BroadcastError as problem:
+        turn.say(str(problem))
+        return
+    if queued:
+        turn.say(
+            _("Sending announcement #{id} again to {n} people; a new report follows.").format(
+                id=broadcast_id, n=i18n.fmt_number(queued)
+            )
+        )
+    else:
+        turn.say(_("Announcement #{id} has nobody left to send again to.").format(id=broadcast_id))
+
+
 def register(router: Router) -> None:
     router.add_flow(BROADCAST_FLOW)
     router.add_command(

@@ -137,6 +137,14 @@ class BroadcastsRepo:
         )
         return cur.rowcount == 1
 
+    async def reopen(self, broadcast_id: int) -> bool:
+        """Back to 'sending' after rows were queued again (a new report follows)."""
+        cur = await self.conn.execute(
+            "UPDATE broadcasts SET state = 'sending', finished_at = NULL WHERE id = ? AND state = 'done'",
+            (broadcast_id,),
+        )
+        return cur.rowcount == 1
+
     async def cancel(self, broadcast_id: int) -> bool:
         cur = await self.conn.execute(
             "UPDATE broadcasts SET state = 'cancelled' WHERE id = ? AND state = 'scheduled'", (broadcast_id,)

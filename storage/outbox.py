@@ -188,6 +188,15 @@ class OutboxRepo:
         )
         return cur.rowcount
 
+    async def requeue_uncertain(self, batch: str, now: datetime) -> int:
+        """Send again, on purpose, the rows of a batch whose delivery was not confirmed."""
+        cur = await self.conn.execute(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = 'resent on request'"
+            " WHERE batch = ? AND state = 'uncertain'",
+            (to_db(now), batch),
+        )
+        return cur.rowcount
+
     async def cancel(self, purpose_prefix: str, user_id: int | None = None) -> int:
         """Withdraw messages not yet sent (e.g. reminders of a cancelled session or sign-up),
         for everyone or for one person."""

@@ -28,7 +28,7 @@ from bot.app import App
 from bot.channels.console import ConsoleChannel
 from bot.channels.zalo import ZaloChannel
 from bot.config import Settings
-from bot.delivery_errors import PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
+from bot.delivery_errors import Ambiguous, PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
 from bot.model import Reply
 from tests.fakes.zalo_api import FakeZaloApi, wait_until
 from tests.test_declaration_flow import HEAD_QUESTION, PROVISIONAL, SUMMARY
@@ -454,7 +454,8 @@ def _telegram_fault(name: str) -> object:
         ("chat not found", Unreachable),
         ("400", PermanentFailure),
         ("500", TemporaryFailure),
-        ("dropped", TemporaryFailure),
+        # The request left and the connection closed without an answer: it may have arrived.
+        ("dropped", Ambiguous),
     ],
 )
 async def test_telegram_deliver_maps_errors(

@@ -32,7 +32,7 @@ from bot import i18n
 from bot.channels.base import Capabilities, split_text
 from bot.channels.webhook import Endpoint
 from bot.config import Settings
-from bot.delivery_errors import PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
+from bot.delivery_errors import Ambiguous, PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
 from bot.model import Incoming, Reply
 from bot.router import Router
 from bot.services import Services
@@ -273,6 +273,10 @@ def retry_seconds(exc: TelegramRetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+# httpx errors after the request was written: the server may have acted on it.
+_MAYBE_DELIVERED = frozenset({"ReadTimeout", "ReadError", "RemoteProtocolError"})
+
+
 def delivery_error(exc: TelegramError) -> Exception:
     """Telegram's errors in the delivery worker's terms. Subclasses are tested before their bases:
     BadRequest and TimedOut are NetworkErrors."""
@@ -284,9 +288,13 @@ def delivery_error(exc: TelegramError) -> Exception:
         if "chat not found" in exc.message.lower() or "user not found" in exc.message.lower():
             return Unreachable(f"telegram: {exc.message}")
         return PermanentFailure(f"telegram: {exc.message}")
-    if isinstance(exc, TimedOut):
+    cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else ""
+    if isinstance(exc, NetworkError) and cause in _MAYBE_DELIVERED:
+        # The request went out and no answer came back: Telegram may have delivered it.
+        return Ambiguous(f"telegram: no answer ({cause}); it may have arrived")
+    if isinstance(exc, TimedOut):  # could not connect, or no free connection: nothing was sent
         return TemporaryFailure(f"telegram: timed out: {exc.message}")
-    if isinstance(exc, NetworkError):  # connection problems and 5xx answers
+    if isinstance(exc, NetworkError):  # could not connect, and 5xx answers
         return TemporaryFailure(f"telegram: {exc.message}")
     return TemporaryFailure(f"telegram: {type(exc).__name__}: {exc.message}")
 
