@@ -92,7 +92,12 @@ async def count_recipients(services: Services, audience: Audience, author: Perso
 
 
 async def create(
-    services: Services, author: Person, audience: Audience, text: str, when: datetime | None = None
+    services: Services,
+    author: Person,
+    audience: Audience,
+    text: str,
+    when: datetime | None = None,
+    photo_id: int | None = None,
 ) -> Broadcast:
     """Store a broadcast (and fan it out at once when it is due now)."""
     await check_allowed(services, author, audience)
@@ -110,7 +115,7 @@ async def create(
             audience=audience.kind,
             audience_param=audience.param,
             text=text,
-            attachment_id=None,
+            attachment_id=photo_id,
             scheduled_at=when or now,
             now=now,
         )
@@ -148,6 +153,7 @@ async def fan_out(services: Services, broadcast: Broadcast) -> int:
                 now,
                 batch=current.batch,
                 kind="announcement",
+                photo_id=current.attachment_id,
             )
         await tx.broadcasts.mark_fanned_out(current.id, len(people), now)
     services.wake_delivery()

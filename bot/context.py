@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
-from bot.model import Button, Incoming, Reply
+from bot.model import Attachment, Button, Incoming, Reply
 from bot.services import Services
 from bot.text import fold
 from storage.areas import Area
@@ -68,6 +68,7 @@ class Answer:
 
     text: str
     payload: str | None
+    photo: Attachment | None = None
 
     @property
     def folded(self) -> str:
@@ -85,7 +86,7 @@ class Turn:
 
     @property
     def answer(self) -> Answer:
-        return Answer(text=(self.msg.text or "").strip(), payload=self.msg.payload)
+        return Answer(text=(self.msg.text or "").strip(), payload=self.msg.payload, photo=self.msg.photo)
 
     def say(
         self,

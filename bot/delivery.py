@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from bot.delivery_errors import (
     TemporaryFailure,
     Unreachable,
 )
+from bot.model import Attachment, Reply
 from storage.outbox import DueMessage
 from storage.store import Repos, Store
 
@@ -96,6 +98,7 @@ class DeliveryWorker:
         # rows): a row stays 'sending' until its outcome is written.
         self._outcomes: list[_Outcome] = []
         self.flush_interval = flush_interval
+        self._attachments: dict[int, Attachment] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -175,7 +178,10 @@ class DeliveryWorker:
                 continue
             lane = self._lanes.get(message.channel)
             if lane is None:
-                continue  # that channel is not running in this process
+                # One process serves every configured platform: a row for a platform that is not
+                # configured (a token removed) can never be sent. Say so instead of waiting forever.
+                self._finish(message, "failed", f"no {message.channel} channel is configured")
+                continue
             if lane.paused_until is not None and lane.paused_until > now:
                 continue
             await lane.slots.acquire()
@@ -211,7 +217,7 @@ class DeliveryWorker:
                     return  # cancelled or taken meanwhile
             deliverer = self.deliverers[message.channel]
             try:
-                await deliverer.deliver(message.chat_id, message.reply)
+                await deliverer.deliver(message.chat_id, await self._with_attachment(message))
             except RetryAfter as exc:
                 self._retry_after(lane, message, exc)
             except Unreachable as exc:
@@ -231,6 +237,22 @@ class DeliveryWorker:
         finally:
             self._in_flight.discard(message.id)
             lane.slots.release()
+
+    async def _with_attachment(self, message: DueMessage) -> Reply:
+        """The reply with its picture or file; one copy in memory for a whole broadcast."""
+        if message.attachment_id is None:
+            return message.reply
+        attachment = self._attachments.get(message.attachment_id)
+        if attachment is None:
+            attachment = await self.store.read.outbox.attachment(message.attachment_id)
+            if attachment is None:
+                return message.reply
+            if len(self._attachments) > 32:
+                self._attachments.clear()
+            self._attachments[message.attachment_id] = attachment
+        if message.attachment_kind == "document":
+            return dataclasses.replace(message.reply, document=attachment)
+        return dataclasses.replace(message.reply, photo=attachment)
 
     async def _pace(self, lane: _Lane) -> None:
         """Wait for the channel's overall rate (the per-chat gap is kept by the caller)."""

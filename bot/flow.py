@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bot.context import Answer, Turn
+from bot.i18n import _
 from bot.model import Button
 from bot.text import fold
 
@@ -31,6 +32,8 @@ class StepFlow:
     first_step: ClassVar[str]
     # Shown when the person cancels or when another flow is blocked by this one.
     title: ClassVar[str] = ""
+    # Steps that take a picture; anywhere else a picture is answered "please type".
+    photo_steps: ClassVar[frozenset[str]] = frozenset()
 
     async def start(self, turn: Turn, draft: dict[str, Any] | None = None, step: str | None = None) -> None:
         turn.state.flow = self.name
@@ -45,6 +48,8 @@ class StepFlow:
     async def handle(self, turn: Turn) -> None:
         step = turn.state.step or self.first_step
         try:
+            if turn.msg.photo is not None and step not in self.photo_steps:
+                raise Reask(_("Sorry, I can only read text here. Please type your answer."))
             next_step = await getattr(self, f"on_{step}")(turn, turn.answer)
         except Reask as problem:
             turn.say(problem.hint)

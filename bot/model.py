@@ -20,6 +20,13 @@ def split_key(key: str) -> tuple[str, str]:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    data: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     """One message or button press from a person, whatever the platform."""
 
@@ -30,7 +37,8 @@ class Incoming:
     payload: str | None = None  # data of a pressed button
     display_name: str = ""
     language: str | None = None  # the platform's hint, e.g. "vi" or "en-US"
-    unsupported: bool = False  # a photo, sticker, voice… that the bot cannot read
+    unsupported: bool = False  # a sticker, voice message… that the bot cannot read
+    photo: Attachment | None = None  # a picture the person sent (the caption comes as text)
 
     @property
     def key(self) -> str:
@@ -45,13 +53,6 @@ class Button:
     def __post_init__(self) -> None:
         if not self.payload or len(self.payload.encode()) > 64:
             raise ValueError(f"button payload must be 1-64 bytes: {self.payload!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    filename: str
-    data: bytes
-    mime_type: str = "application/octet-stream"
 
 
 @dataclass(frozen=True, slots=True)

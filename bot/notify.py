@@ -25,10 +25,20 @@ async def notify(
     not_before: datetime | None = None,
     batch: str | None = None,
     kind: str = "notice",
+    photo_id: int | None = None,
 ) -> bool:
-    """Queue ``build()`` for ``recipient``; False if they already have a message for ``purpose``."""
+    """Queue ``build()`` for ``recipient``; False if they already have a message for ``purpose``.
+    ``photo_id``: a stored attachment sent as the message's picture (stored once for everyone)."""
     with i18n.use(recipient.language):
         reply = build()
     return await tx.outbox.enqueue(
-        recipient.id, purpose, reply, now, not_before=not_before, batch=batch, kind=kind
+        recipient.id,
+        purpose,
+        reply,
+        now,
+        not_before=not_before,
+        batch=batch,
+        kind=kind,
+        attachment_id=photo_id,
+        attachment_kind="photo" if photo_id is not None else None,
     )

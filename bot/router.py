@@ -164,7 +164,9 @@ class Router:
 
     async def _dispatch(self, turn: Turn) -> None:
         msg, state = turn.msg, turn.state
-        if msg.unsupported:
+        active = self.flows.get(state.flow or "")
+        photo_wanted = active is not None and state.step in active.photo_steps
+        if msg.unsupported or (msg.photo is not None and not photo_wanted):
             turn.say(_("Sorry, I can only read text messages. Please type your message."))
             flow = self.flows.get(state.flow or "")
             if flow is not None and flow.has_step(state.step):

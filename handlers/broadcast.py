@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 
 from bot import broadcast, i18n
@@ -15,12 +16,14 @@ from bot.text import esc
 from bot.timeparse import WhenError, parse_when
 
 MAX_DAYS_AHEAD = 60
+MAX_PHOTO = 5 * 1024 * 1024
 
 
 class BroadcastFlow(StepFlow):
     name = "broadcast"
     first_step = "audience"
     title = N_("writing an announcement")
+    photo_steps = frozenset({"photo"})
 
     async def _home(self, turn: Turn) -> tuple[str | None, str]:
         """The area the author writes to by default, and its name."""
@@ -169,7 +172,33 @@ class BroadcastFlow(StepFlow):
                 )
             )
         turn.state.draft["text"] = text
-        return "when"
+        return "photo"
+
+    async def ask_photo(self, turn: Turn) -> None:
+        turn.say(
+            _("Add one picture? Send it now (on Telegram), or choose “No picture”."),
+            [Button(_("No picture"), "photo:none")],
+        )
+
+    async def on_photo(self, turn: Turn, answer: Answer) -> str:
+        if answer.photo is not None:
+            if not answer.photo.data or len(answer.photo.data) > MAX_PHOTO:
+                raise Reask(_("That picture could not be used. Please send another, or choose “No picture”."))
+            async with turn.services.store.write() as tx:
+                turn.state.draft["photo"] = await tx.outbox.add_attachment(
+                    answer.photo, turn.services.clock.now()
+                )
+            return "when"
+        if answer.payload == "photo:none" or answer.folded in (
+            "khong",
+            "ko",
+            "no",
+            "khong kem anh",
+            "bo qua",
+        ):
+            turn.state.draft.pop("photo", None)
+            return "when"
+        raise Reask(_("Please send a picture, or choose “No picture”."))
 
     async def ask_when(self, turn: Turn) -> None:
         turn.say(
@@ -215,6 +244,9 @@ class BroadcastFlow(StepFlow):
         count = await broadcast.count_recipients(turn.services, audience, turn.person)
         area = await turn.services.store.read.areas.get(audience.area_id) if audience.area_id else None
         preview = broadcast.announcement(draft["text"], area.name if area else _("all areas"))
+        if draft.get("photo"):
+            photo = await turn.services.store.read.outbox.attachment(int(draft["photo"]))
+            preview = dataclasses.replace(preview, photo=photo)
 
         when = _("now") if not draft.get("at") else i18n.fmt_datetime(datetime.fromisoformat(draft["at"]))
         turn.say(_("<b>Preview</b> — this is exactly what people will see:"))
@@ -248,7 +280,12 @@ class BroadcastFlow(StepFlow):
         when = datetime.fromisoformat(draft["at"]) if draft.get("at") else None
         try:
             created = await broadcast.create(
-                turn.services, turn.person, self._audience(turn), draft["text"], when
+                turn.services,
+                turn.person,
+                self._audience(turn),
+                draft["text"],
+                when,
+                photo_id=draft.get("photo"),
             )
         except BroadcastError as problem:
             turn.say(str(problem))

@@ -45,7 +45,9 @@ class DueMessage:
     batch: str | None
     kind: str
     attempts: int
-    reply: Reply
+    reply: Reply  # without its picture or file: see attachment_id
+    attachment_id: int | None = None
+    attachment_kind: str | None = None  # photo | document
 
 
 def encode_buttons(reply: Reply) -> str:
@@ -119,42 +121,37 @@ class OutboxRepo:
     async def due(self, now: datetime, limit: int = 100) -> list[DueMessage]:
         async with self.conn.execute(
             "SELECT o.id, o.user_id, o.purpose, o.batch, o.kind, o.attempts, o.text, o.buttons,"
-            " o.attachment_kind, a.filename, a.mime_type, a.data, u.channel, u.chat_id, u.reachable"
+            " o.attachment_id, o.attachment_kind, u.channel, u.chat_id, u.reachable"
             " FROM outbox o JOIN users u ON u.id = o.user_id"
-            " LEFT JOIN attachments a ON a.id = o.attachment_id"
             " WHERE o.state = 'pending' AND o.next_attempt_at <= ?"
             " ORDER BY o.next_attempt_at, o.id LIMIT ?",
             (to_db(now), limit),
         ) as cur:
             rows = await cur.fetchall()
-        result = []
-        for r in rows:
-            attachment = (
-                Attachment(r["filename"], bytes(r["data"]), r["mime_type"])
-                if r["filename"] is not None
-                else None
+        return [
+            DueMessage(
+                id=r["id"],
+                user_id=r["user_id"],
+                channel=r["channel"],
+                chat_id=r["chat_id"],
+                reachable=bool(r["reachable"]),
+                purpose=r["purpose"],
+                batch=r["batch"],
+                kind=r["kind"],
+                attempts=r["attempts"],
+                reply=Reply(text=r["text"], buttons=decode_buttons(r["buttons"])),
+                attachment_id=r["attachment_id"],
+                attachment_kind=r["attachment_kind"],
             )
-            reply = Reply(
-                text=r["text"],
-                buttons=decode_buttons(r["buttons"]),
-                photo=attachment if r["attachment_kind"] == "photo" else None,
-                document=attachment if r["attachment_kind"] == "document" else None,
-            )
-            result.append(
-                DueMessage(
-                    id=r["id"],
-                    user_id=r["user_id"],
-                    channel=r["channel"],
-                    chat_id=r["chat_id"],
-                    reachable=bool(r["reachable"]),
-                    purpose=r["purpose"],
-                    batch=r["batch"],
-                    kind=r["kind"],
-                    attempts=r["attempts"],
-                    reply=reply,
-                )
-            )
-        return result
+            for r in rows
+        ]
+
+    async def attachment(self, attachment_id: int) -> Attachment | None:
+        async with self.conn.execute(
+            "SELECT filename, mime_type, data FROM attachments WHERE id = ?", (attachment_id,)
+        ) as cur:
+            r = await cur.fetchone()
+        return Attachment(r["filename"], bytes(r["data"]), r["mime_type"]) if r else None
 
     async def mark_sending(self, row_id: int) -> bool:
         cur = await self.conn.execute(

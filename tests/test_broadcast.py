@@ -37,6 +37,7 @@ async def compose(officer: Transcript, text: str, *answers: str) -> str:
     await officer.send("/thongbao")
     await officer.send(answers[0] if answers else "1")
     await officer.send(text)
+    await officer.send("khong")  # no picture
     await officer.send("1")  # send now
     return await officer.send("1")  # confirm
 
@@ -94,6 +95,7 @@ async def test_admin_can_write_to_everyone(app: App) -> None:
     await admin.send("/thongbao")
     await admin.send("6")
     await admin.send("Thông báo chung toàn thành phố về Ngày Khuyến học 2/10.")
+    await admin.send("khong")  # no picture
     await admin.send("1")
     await admin.send("1")
     platform, worker, _monitor = setup(app)
@@ -108,6 +110,7 @@ async def test_scheduled_broadcast_waits_for_its_time(app: App) -> None:
     await officer.send("/thongbao")
     await officer.send("1")
     await officer.send("Nhắc lịch họp bình xét gia đình học tập.")
+    await officer.send("khong")  # no picture
     await officer.send("2")  # choose a time
     text = await officer.send("8h30 28/11")
     assert "28/11/2026" in text
@@ -127,6 +130,7 @@ async def test_bad_time_is_reasked(app: App) -> None:
     await officer.send("/thongbao")
     await officer.send("1")
     await officer.send("Nội dung thông báo đủ dài.")
+    await officer.send("khong")  # no picture
     await officer.send("2")
     text = await officer.send("hom qua")
     assert "8h30 28/11" in text
@@ -180,6 +184,7 @@ async def test_audience_of_a_training_session(app: App) -> None:
     assert "Hội nghị tập huấn" in text
     await officer.send("1")
     await officer.send("Buổi tập huấn chuyển sang hội trường tầng 2.")
+    await officer.send("khong")  # no picture
     await officer.send("1")
     await officer.send("1")
     platform, worker, _monitor = setup(app)
@@ -191,6 +196,7 @@ async def test_audience_of_a_training_session(app: App) -> None:
 async def compose_after_start(officer: Transcript, choice: str, text: str) -> None:
     await officer.send(choice)
     await officer.send(text)
+    await officer.send("khong")  # no picture
     await officer.send("1")
     await officer.send("1")
 

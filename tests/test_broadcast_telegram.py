@@ -101,3 +101,46 @@ async def settled(services: Services, batch: str) -> list[OutboxRow]:
             if not counts.get("pending") and not counts.get("sending"):
                 return await store.outbox.rows(batch)
             await asyncio.sleep(0.02)
+
+
+async def test_officer_announces_with_a_picture_uploaded_once(
+    telegram_api: FakeTelegram, telegram_bot: TelegramBot
+) -> None:
+    from bot import accounts
+    from bot.app import running
+
+    services = telegram_bot.app.services
+    invite = await accounts.create_invite(services, "officer", "lien_bao", by="test")
+    hoa = telegram_api.chat(telegram_api.new_user("Hoa", "Lê Thị"))
+    await hoa.start(invite.code, expect="Bạn có đồng ý không?")
+    await hoa.tap("Tôi đồng ý", expect="Bạn là cán bộ khuyến học phụ trách: Phường Liên Bảo")
+    families = [telegram_api.chat(telegram_api.new_user(f"Gia đình {i}")) for i in range(3)]
+    for family in families:
+        await family.start(expect="Bạn có đồng ý không?")
+        await family.tap("Tôi đồng ý", expect="phường/xã nào?")
+        await family.tap("Phường Liên Bảo", expect="thôn/tổ dân phố nào?")
+        await family.tap("Tổ dân phố 1", expect="Đúng không?")
+        await family.tap("Đúng rồi", expect="Xong rồi!")
+
+    async with running(telegram_bot.app, {"telegram": telegram_bot.channel}):
+        await hoa.send("/thongbao", expect="Ai sẽ nhận thông báo?")
+        await hoa.tap("Mọi người ở Phường Liên Bảo (5 người)", expect="Gõ nội dung thông báo")
+        await hoa.send("Lễ trao giấy khen Gia đình học tập lúc 8h Chủ nhật.", expect="Kèm một ảnh?")
+        mark = telegram_api.mark()
+        telegram_api.push_photo(hoa.user, data=b"\xff\xd8\xff\xe0 giay khen")
+        await telegram_api.wait_for_message(hoa.chat_id, contains="Gửi lúc nào?", after=mark)
+        await hoa.tap("Gửi ngay", expect="Gửi nhé?")  # after the preview, the last message of the turn
+        preview = [m for m in telegram_api.conversation(hoa.chat_id) if m.kind == "photo"]
+        assert preview and "Lễ trao giấy khen" in preview[-1].plain
+        await hoa.tap("Gửi", expect="Đang gửi thông báo số")
+        for family in families:
+            photo = await telegram_api.wait_for_message(family.chat_id, contains="Lễ trao giấy khen")
+            assert photo.kind == "photo" and "/tatthongbao" in photo.plain
+        await telegram_api.wait_for_message(hoa.chat_id, contains="Đã gửi xong thông báo số", within=15)
+
+    uploads = [c for c in telegram_api.calls if c.method == "sendPhoto" and "photo" in c.files]
+    assert len(uploads) == 1  # the preview uploaded it; every family got Telegram's file id
+    sends = [c for c in telegram_api.calls if c.method == "sendPhoto"]
+    assert len(sends) == 1 + len(families)  # the preview, then the families
+    # The demo officer and admin live in Liên Bảo too but use the terminal, which this process
+    # does not serve: their rows end 'failed' with the reason instead of waiting for ever.

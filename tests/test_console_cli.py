@@ -45,5 +45,5 @@ def test_terminal_chat_as_officer_resumes_after_restart(tmp_path: Path) -> None:
     run_chat(tmp_path, ["/thongbao", "1"], "--as", "officer")  # ends mid-flow
     out = run_chat(tmp_path, ["Họp dân tổ 2 lúc 19h thứ Sáu tại nhà văn hóa.", "/huy"], "--as", "officer")
     # The first message after /start's greeting continues the announcement where it stopped.
-    assert "Gửi lúc nào?" in out
+    assert "Kèm một ảnh?" in out
     assert "Đã hủy" in out

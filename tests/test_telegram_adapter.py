@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.channels.telegram import CAPABILITIES, keyboard, to_incoming
+from bot.channels.telegram import CAPABILITIES, PENDING_PHOTO, keyboard, to_incoming
 from bot.model import Attachment, Button, Incoming, Reply
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -74,7 +74,12 @@ UPDATES: list[tuple[str, dict[str, Any], Incoming | None]] = [
         },
         incoming(payload="pick:lien_bao"),
     ),
-    ("photo", {"message": message(photo=PHOTO, caption="giấy khen")}, incoming(unsupported=True)),
+    # A picture: its caption is the text; the channel downloads the picture itself afterwards.
+    (
+        "photo",
+        {"message": message(photo=PHOTO, caption="giấy khen")},
+        incoming(text="giấy khen", photo=PENDING_PHOTO),
+    ),
     ("sticker", {"message": message(sticker=STICKER)}, incoming(unsupported=True)),
     ("voice", {"message": message(voice=VOICE)}, incoming(unsupported=True)),
     (

@@ -8,6 +8,8 @@ secret token header and puts each update on PTB's queue.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import logging
 import re
 import warnings
@@ -33,7 +35,7 @@ from bot.channels.base import Capabilities, split_text
 from bot.channels.webhook import Endpoint
 from bot.config import Settings
 from bot.delivery_errors import Ambiguous, PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
-from bot.model import Incoming, Reply
+from bot.model import Attachment, Incoming, Reply
 from bot.router import Router
 from bot.services import Services
 from bot.text import normalize_nfc
@@ -45,6 +47,17 @@ CAPTION_LIMIT = 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
 REPLY_RETRY_CAP = 10.0  # a reply waits at most this long after a 429 before giving up
+
+
+# Stands for a picture not downloaded yet; the channel replaces it with the bytes.
+PENDING_PHOTO = Attachment("photo.jpg", b"", "image/jpeg")
+PHOTO_LIMIT = 5 * 1024 * 1024  # bytes: plenty for a phone photo Telegram has already compressed
+
+
+def file_url(base_url: str) -> str:
+    """Where files are downloaded: https://api.telegram.org/file/bot for …/bot (and alike)."""
+    head, sep, _tail = base_url.rpartition("/bot")
+    return f"{head}/file/bot" if sep else base_url
 
 
 def to_incoming(update: Update) -> Incoming | None:
@@ -67,6 +80,9 @@ def to_incoming(update: Update) -> Incoming | None:
     message = update.message
     if message is None:
         return None
+    if message.photo:
+        # The picture itself is fetched by the channel (it takes a request); the caption is text.
+        return Incoming(text=message.caption, photo=PENDING_PHOTO, **common)
     if message.text is None:
         return Incoming(unsupported=True, **common)
     return Incoming(text=message.text, **common)
@@ -91,10 +107,12 @@ class TelegramChannel:
         self.webhook_url = settings.telegram_webhook_url
         self.webhook_secret = settings.telegram_webhook_secret or ""
         self.processed = 0  # updates fully handled: tests read it
+        self._photo_ids: dict[str, str] = {}  # sha256 of a picture → Telegram's file_id for it
         builder = (
             ApplicationBuilder()
             .token(settings.telegram_token)
             .base_url(settings.telegram_base_url)
+            .base_file_url(file_url(settings.telegram_base_url))
             # No retries inside PTB: replies retry once below, the delivery worker has its own policy.
             .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_rate, max_retries=0))
             .concurrent_updates(16)
@@ -127,6 +145,8 @@ class TelegramChannel:
         incoming = to_incoming(update)
         if incoming is None:
             return
+        if incoming.photo is PENDING_PHOTO:
+            incoming = await self._with_photo(incoming, update)
         chat_id = incoming.chat_id
 
         query = update.callback_query
@@ -143,6 +163,22 @@ class TelegramChannel:
                 await update.callback_query.answer()
             except TelegramError as exc:  # an old button: answering is a courtesy only
                 log.debug("answerCallbackQuery failed: %s", exc)
+
+    async def _with_photo(self, incoming: Incoming, update: Update) -> Incoming:
+        """Download the largest size of a picture the person sent (or treat it as unreadable)."""
+        sizes = update.message.photo if update.message is not None else ()
+        best = max(sizes, key=lambda p: p.width * p.height) if sizes else None
+        if best is None or (best.file_size or 0) > PHOTO_LIMIT:
+            return dataclasses.replace(incoming, photo=None, unsupported=True)
+        try:
+            file = await best.get_file()
+            data = bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            log.info("telegram: could not fetch a picture: %s", exc)
+            return dataclasses.replace(incoming, photo=None, unsupported=True)
+        return dataclasses.replace(
+            incoming, photo=Attachment(f"{best.file_unique_id}.jpg", data, "image/jpeg")
+        )
 
     @staticmethod
     async def _replace(query: CallbackQuery, reply: Reply) -> bool:
@@ -203,13 +239,19 @@ class TelegramChannel:
             caption = text if text and len(text) <= CAPTION_LIMIT else None
             if caption is not None:
                 text = ""
-            await bot.send_photo(
+            # A broadcast sends one picture to thousands: upload it once, then reuse Telegram's id.
+            key = hashlib.sha256(reply.photo.data).hexdigest()
+            sent = await bot.send_photo(
                 chat_id,
-                InputFile(reply.photo.data, filename=reply.photo.filename),
+                self._photo_ids.get(key) or InputFile(reply.photo.data, filename=reply.photo.filename),
                 caption=caption,
                 parse_mode=ParseMode.HTML if caption else None,
                 reply_markup=markup if not text and reply.document is None else None,
             )
+            if key not in self._photo_ids and sent.photo:
+                if len(self._photo_ids) > 256:
+                    self._photo_ids.clear()
+                self._photo_ids[key] = sent.photo[-1].file_id
         if reply.document is not None:
             await bot.send_document(
                 chat_id,

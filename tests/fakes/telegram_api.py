@@ -308,6 +308,7 @@ class FakeTelegram:
         self.webhook_retry_delay = webhook_retry_delay
         self.allowed_updates: frozenset[str] | None = None
         self.callback_answers: dict[str, dict[str, Any]] = {}  # query id → the answer's params
+        self.files: dict[str, bytes] = {}  # file_id → content, for getFile and downloads
         self._pending_callbacks: set[str] = set()
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -347,6 +348,7 @@ class FakeTelegram:
             "deleteMessage": self._delete_message,
             "answerCallbackQuery": self._answer_callback,
             "getChat": self._get_chat,
+            "getFile": self._get_file,
         }
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -358,6 +360,7 @@ class FakeTelegram:
     async def start(self) -> Self:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -423,9 +426,12 @@ class FakeTelegram:
         group = {"id": group_id, "type": "supergroup", "title": "Chi hội khuyến học"}
         return self.push_text(user, text, chat=group)
 
-    def push_photo(self, user: TgUser, caption: str | None = None) -> dict[str, Any]:
+    def push_photo(self, user: TgUser, caption: str | None = None, data: bytes = b"") -> dict[str, Any]:
+        """A picture from a person; ``data`` is what getFile then serves for download."""
         message = self._user_message(user)
-        message.update(_media("photo", message["message_id"], None))
+        upload = Upload("photo.jpg", "image/jpeg", data) if data else None
+        message.update(_media("photo", message["message_id"], upload))
+        self.files[f"photo-{message['message_id']}"] = data
         if caption:
             message["caption"] = caption
         self._note(str(user.id), ("user", "[photo]"))
@@ -995,6 +1001,26 @@ class FakeTelegram:
         self._pending_callbacks.discard(query_id)
         self.callback_answers[query_id] = dict(call.params)
         return True
+
+    def _get_file(self, call: Call) -> dict[str, Any]:
+        file_id = str(call.params.get("file_id", ""))
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        data = self.files[file_id]
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(data),
+            "file_path": f"photos/{file_id}.jpg",
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        file_id = request.match_info["path"].removeprefix("photos/").removesuffix(".jpg")
+        if file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id], content_type="image/jpeg")
 
     def _get_chat(self, call: Call) -> dict[str, Any]:
         chat = self._chat_object(self._target_chat(call))
