@@ -116,11 +116,7 @@ async def test_officer_announces_with_a_picture_uploaded_once(
     await hoa.tap("Tôi đồng ý", expect="Bạn là cán bộ khuyến học phụ trách: Phường Liên Bảo")
     families = [telegram_api.chat(telegram_api.new_user(f"Gia đình {i}")) for i in range(3)]
     for family in families:
-        await family.start(expect="Bạn có đồng ý không?")
-        await family.tap("Tôi đồng ý", expect="phường/xã nào?")
-        await family.tap("Phường Liên Bảo", expect="thôn/tổ dân phố nào?")
-        await family.tap("Tổ dân phố 1", expect="Đúng không?")
-        await family.tap("Đúng rồi", expect="Xong rồi!")
+        await family.onboard()
 
     async with running(telegram_bot.app, {"telegram": telegram_bot.channel}):
         await hoa.send("/thongbao", expect="Ai sẽ nhận thông báo?")

@@ -24,16 +24,6 @@ ACTIVITIES = "trong 12 tháng qua"
 SUMMARY = "Mời bạn kiểm tra bản khai báo"
 
 
-async def onboard(chat: FakeChat) -> None:
-    await chat.start(expect="Bạn có đồng ý không?")
-    await chat.tap("Tôi đồng ý", expect="phường/xã nào?")
-    await chat.tap("Phường Liên Bảo", expect="thôn/tổ dân phố nào?")
-    await chat.tap("Tổ dân phố 1", expect="Đúng không?")
-    mark = chat.api.mark()
-    await chat.tap("Đúng rồi", expect="Xong rồi!")
-    await chat.api.wait_for_message(chat.chat_id, contains="/khaibao", after=mark)  # then the help
-
-
 async def wrong(api: FakeTelegram, chat: FakeChat, text: str, hint: str, question: str) -> None:
     """A wrong answer: a hint, then the same question again (the last message of the turn)."""
     mark = api.mark()
@@ -50,7 +40,7 @@ async def member(chat: FakeChat, relation: str, born: str, learning: str, expect
 
 async def test_household_of_five_on_telegram(telegram_api: FakeTelegram, telegram_bot: TelegramBot) -> None:
     an = telegram_api.chat(telegram_api.new_user("An", "Nguyễn Văn"))
-    await onboard(an)
+    await an.onboard()
 
     mark = telegram_api.mark()
     await an.send("/khaibao", expect="họ và tên chủ hộ")
@@ -114,7 +104,7 @@ async def test_household_of_five_on_telegram(telegram_api: FakeTelegram, telegra
 
     # An officer on Telegram confirms it; the family is told once, through the outbox.
     hoa = telegram_api.chat(telegram_api.new_user("Hoa", "Lê Thị"))
-    await onboard(hoa)
+    await hoa.onboard()
     app = telegram_bot.app
     await accounts.grant_role(app.services, f"telegram:{hoa.user.id}", "officer", "lien_bao", by="test")
     listing = await hoa.send("/duyet", expect="Bản khai báo chờ xem xét — Phường Liên Bảo (1)")

@@ -1060,6 +1060,16 @@ class FakeChat:
         self.api.push_start(self.user, argument)
         return await self.api.wait_for_message(self.chat_id, contains=expect, after=mark)
 
+    async def onboard(self, ward: str = "Phường Liên Bảo", village: str = "Tổ dân phố 1") -> None:
+        """Accept consent and choose an area by buttons; returns once the help has arrived."""
+        await self.start(expect="Bạn có đồng ý không?")
+        await self.tap("Tôi đồng ý", expect="phường/xã nào?")
+        await self.tap(ward, expect="thôn/tổ dân phố nào?")
+        await self.tap(village, expect="Đúng không?")
+        mark = self.api.mark()
+        await self.tap("Đúng rồi", expect="Xong rồi!")
+        await self.api.wait_for_message(self.chat_id, contains="/trogiup", after=mark)  # then the help
+
     async def tap(
         self, label: str, expect: str | None = None, message: BotMessage | None = None
     ) -> BotMessage:
