@@ -7,7 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.faq.evaluation import EVAL_FILE, HOLDOUT_FILE, Item, evaluate, load_items, verbatim
+from bot.faq.evaluation import (
+    BLIND2_FILE,
+    BLIND_FILE,
+    EVAL_FILE,
+    HOLDOUT_FILE,
+    Item,
+    evaluate,
+    load_items,
+    verbatim,
+)
 from bot.faq.knowledge import load_all
 from bot.faq.service import FaqService
 
@@ -59,3 +68,25 @@ def test_top1_accuracy_on_the_evaluation_set(service: FaqService, items: list[It
 def test_top1_accuracy_on_the_held_out_set(service: FaqService) -> None:
     right, total = evaluate(service, load_items(HOLDOUT_FILE)).accuracy("all")
     assert right / total >= TARGET
+
+
+def test_top1_accuracy_on_the_first_blind_set(service: FaqService) -> None:
+    """Blind once (80 %); its misses led to weak, regional words and phrases, so it now guards them."""
+    report = evaluate(service, load_items(BLIND_FILE))
+    right, total = report.accuracy("all")
+    mistakes = "\n".join(
+        f"{m.item.text!r}: expected {m.item.topic}, got {m.predicted}" for m in report.mistakes
+    )
+    assert right / total >= TARGET, f"accuracy {right}/{total}\n{mistakes}"
+
+
+def test_second_blind_set_is_fit_for_purpose(service: FaqService) -> None:
+    """Its accuracy is a figure to report (bench/faq.py), never a target to tune on: not asserted."""
+    items = load_items(BLIND2_FILE)
+    ids = set(load_all()["vi"].ids)
+    assert len(items) >= 60
+    assert sum(not i.accented for i in items) / len(items) >= 0.50
+    assert sum(i.topic is None for i in items) / len(items) >= 0.10
+    assert all(i.topic is None or i.topic in ids for i in items)
+    assert len({i.text for i in items}) == len(items), "duplicate questions"
+    assert not verbatim(service, items), "a question copies a phrasing of the knowledge base"

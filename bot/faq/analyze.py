@@ -3,14 +3,19 @@
 Every word keeps two forms: the normalised one (NFC, lower case, one tone placement, from
 ``bot.text.normalize``) and the accent-free one (``bot.text.fold``). The same analysis runs on
 the knowledge base and on questions, so both sides always agree.
+
+Words that only carry grammar ("có", "thì", "rồi", "hông") are marked *weak*: the matcher still
+uses them to rank, but a weak word the knowledge base does not know says nothing about whether a
+question is in scope, so long, chatty questions are not mistaken for another subject.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from bot.text import fold, normalize
 
@@ -18,6 +23,8 @@ ABBREVIATIONS_FILE = Path(__file__).resolve().parent.parent.parent / "locales" /
 
 # Letters and digits apart: "tt24" → "tt", "24"; "2/10" → "2", "10".
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
+_SECTIONS = frozenset({"words", "variants", "regional", "phrases", "ignore", "weak"})
+_MAX_PHRASE = 3  # words in the longest phrase key
 
 
 class AbbreviationsError(ValueError):
@@ -28,6 +35,7 @@ class AbbreviationsError(ValueError):
 class Word:
     norm: str  # normalised, with diacritics as typed
     folded: str  # accent-free
+    weak: bool = False  # grammar only (see the module's docstring)
 
     @property
     def accented(self) -> bool:
@@ -38,22 +46,57 @@ def _words_of(text: str) -> list[Word]:
     return [Word(w, fold(w)) for w in _TOKEN.findall(normalize(text))]
 
 
-@dataclass(frozen=True, slots=True)
-class Lexicon:
-    """Abbreviations and variants (word → words) and particles to ignore.
+def _key(words: list[Word], folded: bool) -> str:
+    return " ".join(w.folded if folded else w.norm for w in words)
 
-    A key with diacritics matches only a word typed with them; a key without matches any
-    typing of the word and wins over the accent-free form of an accented key.
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """Keys (one word or a phrase, words joined by spaces) → words.
+
+    ``exact`` matches the words as typed; ``plain`` matches words typed without any diacritics,
+    by their accent-free form (a key written without diacritics, or the accent-free form of an
+    accented key where the file allows it). Words typed with diacritics match only exactly:
+    "mà" must not become what "ma" stands for.
     """
 
     exact: dict[str, tuple[Word, ...]]
-    folded: dict[str, tuple[Word, ...]]
+    plain: dict[str, tuple[Word, ...]]
+
+    def get(self, words: list[Word]) -> tuple[Word, ...] | None:
+        found = self.exact.get(_key(words, folded=False))
+        if found is None and not any(w.accented for w in words):
+            found = self.plain.get(_key(words, folded=True))
+        return found
+
+
+def _flag_set(path: Path, data: dict[str, Any], section: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(accented entries, accent-free entries) of a ``words = [...]`` section."""
+    words = data.get(section, {}).get("words", [])
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        raise AbbreviationsError(f"{path}: [{section}] words must be a list of words")
+    norm = {normalize(w) for w in words}
+    return frozenset(w for w in norm if fold(w) != w), frozenset(w for w in norm if fold(w) == w)
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Abbreviations, variants, regional words and phrases (→ words); particles; weak words.
+
+    Particles and weak words written with diacritics apply only to words typed with them; written
+    without, to any typing of the word.
+    """
+
+    words: _Table  # one word → words
+    phrases: _Table  # two or more words → words, applied after ``words``
     ignore_exact: frozenset[str]
     ignore_folded: frozenset[str]
+    weak_exact: frozenset[str] = frozenset()
+    weak_folded: frozenset[str] = frozenset()
 
     @classmethod
     def empty(cls) -> Lexicon:
-        return cls({}, {}, frozenset(), frozenset())
+        return cls(_Table({}, {}), _Table({}, {}), frozenset(), frozenset())
 
     @classmethod
     def load(cls, path: Path = ABBREVIATIONS_FILE) -> Lexicon:
@@ -64,52 +107,76 @@ class Lexicon:
             raise AbbreviationsError(f"{path}: file not found") from None
         except tomllib.TOMLDecodeError as exc:
             raise AbbreviationsError(f"{path}: not valid TOML: {exc}") from None
-        unknown = set(data) - {"words", "variants", "ignore"}
+        unknown = set(data) - _SECTIONS
         if unknown:
             raise AbbreviationsError(f"{path}: unknown section(s): {', '.join(sorted(unknown))}")
-        exact: dict[str, tuple[Word, ...]] = {}
-        folded_explicit: dict[str, tuple[Word, ...]] = {}
-        folded_derived: dict[str, tuple[Word, ...]] = {}
-        for section in ("words", "variants"):
+        seen: set[str] = set()
+        exact: dict[bool, dict[str, tuple[Word, ...]]] = {False: {}, True: {}}  # by "is a phrase"
+        plain_explicit: dict[bool, dict[str, tuple[Word, ...]]] = {False: {}, True: {}}
+        plain_derived: dict[bool, dict[str, tuple[Word, ...]]] = {False: {}, True: {}}
+        for section in ("words", "variants", "regional", "phrases"):
             table = data.get(section, {})
             if not isinstance(table, dict):
                 raise AbbreviationsError(f"{path}: [{section}] must be a table")
             for raw_key, raw_value in table.items():
-                key = normalize(raw_key)
-                if not _TOKEN.fullmatch(key):
+                key_words = _TOKEN.findall(normalize(raw_key))
+                key = " ".join(key_words)
+                if section == "phrases":
+                    if not 2 <= len(key_words) <= _MAX_PHRASE or key != normalize(raw_key):
+                        raise AbbreviationsError(
+                            f"{path}: [phrases] key {raw_key!r} must be 2 to {_MAX_PHRASE} words"
+                        )
+                elif len(key_words) != 1 or key != normalize(raw_key):
                     raise AbbreviationsError(f"{path}: [{section}] key {raw_key!r} must be one word")
                 values = raw_value if isinstance(raw_value, list) else [raw_value]
                 if not values or not all(isinstance(v, str) and v.strip() for v in values):
                     raise AbbreviationsError(f"{path}: [{section}] {raw_key!r} must map to text")
                 expansion = tuple(w for v in values for w in _words_of(v))
-                if key in exact:
+                if key in seen:
                     raise AbbreviationsError(f"{path}: {raw_key!r} is listed twice")
-                exact[key] = expansion
+                seen.add(key)
+                phrase = section == "phrases"
+                exact[phrase][key] = expansion
                 if fold(key) == key:
-                    folded_explicit[key] = expansion
-                else:
-                    folded_derived.setdefault(fold(key), expansion)
-        ignore = data.get("ignore", {}).get("words", [])
-        if not isinstance(ignore, list) or not all(isinstance(w, str) for w in ignore):
-            raise AbbreviationsError(f"{path}: [ignore] words must be a list of words")
-        ignore_norm = {normalize(w) for w in ignore}
+                    plain_explicit[phrase][key] = expansion
+                elif section != "regional":
+                    # A regional word without its diacritics is mostly another word ("mô" / "mo").
+                    plain_derived[phrase].setdefault(fold(key), expansion)
+        ignore_exact, ignore_folded = _flag_set(path, data, "ignore")
+        weak_exact, weak_folded = _flag_set(path, data, "weak")
         return cls(
-            exact=exact,
-            folded={**folded_derived, **folded_explicit},
-            ignore_exact=frozenset(w for w in ignore_norm if fold(w) != w),
-            ignore_folded=frozenset(w for w in ignore_norm if fold(w) == w),
+            words=_Table(exact[False], {**plain_derived[False], **plain_explicit[False]}),
+            phrases=_Table(exact[True], {**plain_derived[True], **plain_explicit[True]}),
+            ignore_exact=ignore_exact,
+            ignore_folded=ignore_folded,
+            weak_exact=weak_exact,
+            weak_folded=weak_folded,
         )
 
-    def expand(self, word: Word) -> tuple[Word, ...]:
-        found = self.exact.get(word.norm)
-        if found is None:
-            found = self.folded.get(word.folded)
-        return found if found is not None else (word,)
+    def expand(self, words: list[Word]) -> list[Word]:
+        """Single words first ("bn" → "bao nhiêu"), then phrases, longest first ("bao nhiêu" → "mấy")."""
+        expanded = [w for word in words for w in (self.words.get([word]) or (word,))]
+        result: list[Word] = []
+        index = 0
+        while index < len(expanded):
+            for size in range(min(_MAX_PHRASE, len(expanded) - index), 1, -1):
+                found = self.phrases.get(expanded[index : index + size])
+                if found is not None:
+                    result.extend(found)
+                    index += size
+                    break
+            else:
+                result.append(expanded[index])
+                index += 1
+        return result
 
     def ignored(self, word: Word, question: bool) -> bool:
         # A particle recognised by its diacritics ("là") is dropped from questions only: the
         # knowledge base keeps it, so the same word typed without them ("la") still finds it.
         return word.folded in self.ignore_folded or (question and word.norm in self.ignore_exact)
+
+    def is_weak(self, word: Word) -> bool:
+        return word.folded in self.weak_folded or word.norm in self.weak_exact
 
 
 def analyze(text: str, lexicon: Lexicon, question: bool = True) -> list[Word]:
@@ -118,8 +185,7 @@ def analyze(text: str, lexicon: Lexicon, question: bool = True) -> list[Word]:
     ``question`` is False for the knowledge base's own texts (see ``Lexicon.ignored``).
     """
     result: list[Word] = []
-    for word in _words_of(text):
-        for expanded in lexicon.expand(word):
-            if not lexicon.ignored(expanded, question):
-                result.append(expanded)
+    for word in lexicon.expand(_words_of(text)):
+        if not lexicon.ignored(word, question):
+            result.append(replace(word, weak=True) if lexicon.is_weak(word) else word)
     return result
