@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot import accounts
 from bot.app import running
-from tests.fakes.telegram_api import FakeChat, FakeTelegram
+from tests.fakes.telegram_api import FakeTelegram
 
 if TYPE_CHECKING:  # imported by pytest as a plugin; importing it here first would skip its rewrite
     from tests.fakes.fixtures import TelegramBot
@@ -22,23 +22,13 @@ UNSURE = "nha toi o xa truong thi co duoc ho tro xe dua don ko"
 ANSWER = "Xe đưa đón do nhà trường quyết định; bác hỏi cô hiệu trưởng nhé."
 
 
-async def onboard(chat: FakeChat) -> None:
-    await chat.start(expect="Bạn có đồng ý không?")
-    await chat.tap("Tôi đồng ý", expect="phường/xã nào?")
-    await chat.tap("Phường Liên Bảo", expect="thôn/tổ dân phố nào?")
-    await chat.tap("Tổ dân phố 1", expect="Đúng không?")
-    mark = chat.api.mark()
-    await chat.tap("Đúng rồi", expect="Xong rồi!")
-    await chat.api.wait_for_message(chat.chat_id, contains="/hoicanbo", after=mark)  # then the help
-
-
 async def test_family_asks_officer_answers_family_receives(
     telegram_api: FakeTelegram, telegram_bot: TelegramBot
 ) -> None:
     an = telegram_api.chat(telegram_api.new_user("An", "Nguyễn Văn"))
-    await onboard(an)
+    await an.onboard()
     hoa = telegram_api.chat(telegram_api.new_user("Hoa", "Lê Thị"))
-    await onboard(hoa)
+    await hoa.onboard()
     app = telegram_bot.app
     await accounts.grant_role(app.services, f"telegram:{hoa.user.id}", "officer", "lien_bao", by="test")
 

@@ -317,7 +317,7 @@ async def test_questions_answered_with_their_source_or_sent_to_the_officer(drive
     text = await say(driver, "gia vang hom nay bao nhieu")
     assert "Tôi chưa chắc mình có câu trả lời" in text and "Có phải bạn muốn hỏi về" in text
     *topics, officer = driver.choices()
-    assert topics[0] == "Gia đình học tập: tiêu chí" and 2 <= len(topics) <= 3
+    assert "Gia đình học tập: tiêu chí" in topics and 2 <= len(topics) <= 3
     assert officer == "📨 Gửi câu hỏi cho cán bộ"
     store = driver.app.services.store.read
     user = await store.users.by_key(driver.user_key)
