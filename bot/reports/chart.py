@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot import i18n
 from bot.i18n import _, ngettext
-from bot.reports.model import CHAT_MEASURES, WeeklyReport
+from bot.reports.model import CHAT_MEASURES, Line, WeeklyReport
 from bot.reports.text import short_name, week_label
 
 if TYPE_CHECKING:
@@ -64,35 +64,69 @@ def _bars(
 
 def render_png(report: WeeklyReport) -> bytes:
     """A WIDTH_PX x HEIGHT_PX PNG: bars per week, and per area one level down when there are any."""
-    # Imported here: matplotlib takes a noticeable time to load, and only reports need it.
     import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    measures = CHAT_MEASURES
-    numbers = FuncFormatter(lambda value, _pos: i18n.fmt_number(int(value)) if value == int(value) else "")
-    count = len(report.weeks)
     parts = [p for p in report.parts if p.area is not None or not p.series.is_zero()]
     with _LOCK, matplotlib.rc_context({"font.family": FONT_FAMILY, "font.size": 10}):
+        canvas = _CANVASES.get(bool(parts))
+        if canvas is None:
+            canvas = _CANVASES[bool(parts)] = _Canvas(with_parts=bool(parts))
+        return canvas.draw(report, parts)
+
+
+class _Canvas:
+    """A prepared figure, reused for every chart of the same layout (with or without the areas
+    panel): building the axes, ticks and legend costs about as much as drawing them. Only the
+    bars, labels and titles change between charts; drawing is serialised by ``_LOCK``."""
+
+    def __init__(self, with_parts: bool) -> None:
+        # Imported here: matplotlib takes a noticeable time to load, and only reports need it.
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Patch
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+        numbers = FuncFormatter(
+            lambda value, _pos: i18n.fmt_number(int(value)) if value == int(value) else ""
+        )
         figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
         FigureCanvasAgg(figure)
         # Fixed positions (left, bottom, width, height): a layout engine would double the time.
-        weekly = figure.add_axes((0.07, 0.50, 0.91, 0.40) if parts else (0.07, 0.14, 0.91, 0.76))
-        figure.suptitle(
+        self.weekly = figure.add_axes((0.07, 0.50, 0.91, 0.40) if with_parts else (0.07, 0.14, 0.91, 0.76))
+        self.weekly.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        self.weekly.yaxis.set_major_formatter(numbers)
+        self.weekly.grid(axis="y", alpha=0.3)
+        self.weekly.set_axisbelow(True)
+        self.by_area = None
+        if with_parts:
+            self.by_area = figure.add_axes((0.20, 0.10, 0.78, 0.31))
+            self.by_area.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+            self.by_area.xaxis.set_major_formatter(numbers)
+            self.by_area.grid(axis="x", alpha=0.3)
+            self.by_area.set_axisbelow(True)
+        self.title = figure.suptitle("", y=0.975, fontsize=13, fontweight="bold")
+        handles = [Patch(color=COLOURS[i], label=m.label) for i, m in enumerate(CHAT_MEASURES)]
+        self.legend = figure.legend(handles=handles, loc="lower center", ncols=3, fontsize=9, frameon=False)
+        self.figure = figure
+
+    def draw(self, report: WeeklyReport, parts: list[Line]) -> bytes:
+        measures = CHAT_MEASURES
+        count = len(report.weeks)
+        self.title.set_text(
             _nfc(
                 _("{area}: {first} to {last}").format(
                     area=report.title,
                     first=i18n.fmt_date(report.first_day),
                     last=i18n.fmt_date(report.last_day),
                 )
-            ),
-            y=0.975,
-            fontsize=13,
-            fontweight="bold",
+            )
         )
+        for text, measure in zip(self.legend.get_texts(), measures, strict=True):
+            text.set_text(_nfc(_(measure.label)))
 
+        weekly = self.weekly
+        for old in list(weekly.collections):
+            old.remove()
         width = 0.8 / len(measures)
         highest = 1
         for index, measure in enumerate(measures):
@@ -106,13 +140,11 @@ def render_png(report: WeeklyReport) -> bytes:
         ticks = list(range(count - 1, -1, -step))[::-1]  # always label the latest week
         weekly.set_xticks(ticks, [week_label(report, report.weeks[i]) for i in ticks])
         weekly.set_title(_nfc(_("Per week (Monday's date; * = not over yet)")), fontsize=11)
-        weekly.yaxis.set_major_locator(MaxNLocator(integer=True))
-        weekly.yaxis.set_major_formatter(numbers)
-        weekly.grid(axis="y", alpha=0.3)
-        weekly.set_axisbelow(True)
 
-        if parts:
-            by_area = figure.add_axes((0.20, 0.10, 0.78, 0.31))
+        by_area = self.by_area
+        if by_area is not None:
+            for old in list(by_area.collections):
+                old.remove()
             rows = len(parts)
             height = 0.8 / len(measures)
             highest = 1
@@ -134,13 +166,9 @@ def render_png(report: WeeklyReport) -> bytes:
                 ),
                 fontsize=11,
             )
-            by_area.xaxis.set_major_locator(MaxNLocator(integer=True))
-            by_area.xaxis.set_major_formatter(numbers)
-            by_area.grid(axis="x", alpha=0.3)
-            by_area.set_axisbelow(True)
-
-        handles = [Patch(color=COLOURS[i], label=_nfc(_(m.label))) for i, m in enumerate(measures)]
-        figure.legend(handles=handles, loc="lower center", ncols=3, fontsize=9, frameon=False)
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
-    return buffer.getvalue()
+        self.figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
+        return buffer.getvalue()
+
+
+_CANVASES: dict[bool, _Canvas] = {}
