@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from bot.broadcast import fan_out
 from bot.channels.base import plain_text
 from bot.model import Incoming, Reply
@@ -65,6 +68,14 @@ class Transcript:
 
 
 STAMP = "2026-01-01T00:00:00.000000Z"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def bot_environment(database: Path, **settings: str) -> dict[str, str]:
+    """The environment of a ``python -m bot`` process in a test: only what the bot needs, so no
+    platform settings leak in from the developer's shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_", "WEBHOOK_"))}
+    return env | {"DATABASE_URL": f"sqlite:///{database}", "PYTHONPATH": str(REPO), **settings}
 
 
 async def ward_of_telegram_people(services: Services, area_id: str, count: int, first_chat: int) -> None:

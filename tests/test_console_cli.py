@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.helpers import bot_environment
 
 
 def run_chat(tmp_path: Path, lines: list[str], *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_", "WEBHOOK_"))}
-    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "PYTHONPATH": str(REPO)}
+    env = bot_environment(tmp_path / "demo.db")
     done = subprocess.run(
         [sys.executable, "-m", "bot", "chat", *args],
         input="\n".join(lines) + "\n",

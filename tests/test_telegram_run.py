@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -12,24 +11,13 @@ from bot.app import open_app
 from bot.config import Settings
 from bot.demo import seed_demo
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.helpers import bot_environment
 
 pytest_plugins = ("tests.fakes.fixtures",)
 
-REPO = Path(__file__).resolve().parent.parent
-
 
 def environment(api: FakeTelegram, database: Path) -> dict[str, str]:
-    # Only what the bot needs: no platform settings leak in from the developer's shell.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_", "WEBHOOK_"))}
-    env.update(
-        {
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_BASE_URL": api.base_url,
-            "DATABASE_URL": f"sqlite:///{database}",
-            "PYTHONPATH": str(REPO),
-        }
-    )
-    return env
+    return bot_environment(database, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=api.base_url)
 
 
 async def test_run_polls_telegram_onboards_and_stops_on_sigterm(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -15,6 +14,7 @@ from bot.app import open_app
 from bot.config import Settings
 from bot.demo import seed_demo
 from tests.fakes.zalo_api import FakeZaloApi, wait_until
+from tests.helpers import bot_environment
 
 REPO = Path(__file__).resolve().parent.parent
 USER = "7f3c0e2a91b54d68aa10"
@@ -28,18 +28,9 @@ async def fake() -> AsyncIterator[FakeZaloApi]:
 
 
 def environment(fake: FakeZaloApi, database: Path, **extra: str) -> dict[str, str]:
-    # Only what the bot needs: no platform settings leak in from the developer's shell.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_", "WEBHOOK_"))}
-    env.update(
-        {
-            "ZALO_BOT_TOKEN": fake.token,
-            "ZALO_BASE_URL": fake.base_url,
-            "DATABASE_URL": f"sqlite:///{database}",
-            "PYTHONPATH": str(REPO),
-            **extra,
-        }
+    return bot_environment(
+        database, **({"ZALO_BOT_TOKEN": fake.token, "ZALO_BASE_URL": fake.base_url} | extra)
     )
-    return env
 
 
 async def test_run_onboards_a_zalo_user_answers_a_question_and_stops_cleanly(
