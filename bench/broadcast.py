@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.app import open_app
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
-from bot.delivery import ChannelLimits, DeliveryWorker, RetryPolicy
+from bot.delivery.worker import ChannelLimits, DeliveryWorker, RetryPolicy
 from tests.helpers import announce_now, ward_of_telegram_people
 
 TOKEN = "123456:BENCH"

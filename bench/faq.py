@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import i18n
-from bot.faq.evaluation import (
+from handlers.faq.evaluation import (
     BLIND2_FILE,
     BLIND_FILE,
     EVAL_FILE,
@@ -41,7 +41,7 @@ from bot.faq.evaluation import (
     load_items,
     verbatim,
 )
-from bot.faq.service import FaqService, _build_cached
+from handlers.faq.service import FaqService, _build_cached
 
 
 def pct(pair: tuple[int, int]) -> str:

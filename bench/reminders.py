@@ -35,7 +35,7 @@ from bot.clock import Clock, ManualClock
 from bot.config import Settings
 from bot.demo import seed_demo
 from bot.scheduler import ReminderScheduler
-from bot.training.reminders import FireReport, plan
+from handlers.training.reminders import FireReport, plan
 from storage.sessions import DEFAULT_OFFSETS
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -27,11 +27,11 @@ from bot import i18n
 from bot.app import open_app
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.reports.build import build_report
-from bot.reports.chart import render_png
-from bot.reports.export import to_csv, to_xlsx
-from bot.reports.text import breakdown_text, weekly_text
 from bot.services import Services
+from handlers.reports.build import build_report
+from handlers.reports.chart import render_png
+from handlers.reports.export import to_csv, to_xlsx
+from handlers.reports.render import breakdown_text, weekly_text
 from storage.areas import AreaInput
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # a Tuesday morning in Vietnam

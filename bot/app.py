@@ -7,27 +7,25 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot import i18n
-from bot.broadcast import BroadcastMonitor
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery import ChannelLimits, DeliveryWorker
-from bot.delivery_errors import Deliverer
+from bot.delivery.errors import Deliverer
+from bot.delivery.worker import ChannelLimits, DeliveryWorker
 from bot.router import Router
 from bot.scheduler import ReminderScheduler
 from bot.services import Services
-from handlers import (
-    admin,
-    broadcast,
-    declaration,
-    faq,
-    help,
-    officer,
-    privacy,
-    reports,
-    review,
-    start,
-    training,
-)
+from handlers.admin import commands as admin
+from handlers.broadcast import commands as broadcast
+from handlers.broadcast.service import BroadcastMonitor
+from handlers.declaration import commands as declaration
+from handlers.declaration import review
+from handlers.faq import commands as faq
+from handlers.onboarding import commands as start
+from handlers.onboarding import general as help
+from handlers.privacy import commands as privacy
+from handlers.reports import commands as reports
+from handlers.reports import people as officer
+from handlers.training import commands as training
 from storage.store import Store
 
 # Registration order is the order of commands in /help and in the platforms' menus.

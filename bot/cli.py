@@ -14,11 +14,11 @@ from bot import accounts
 from bot.app import App, open_app, running
 from bot.areas_file import AreaFileError
 from bot.config import ConfigError, Settings, load_settings
-from bot.declaration import cli as criteria_cli
 from bot.demo import DEMO_ADMIN, DEMO_OFFICER, load_area_file, seed_demo
-from bot.faq import cli as faq_cli
-from bot.reports import cli as report_cli
-from bot.training import cli as training_cli
+from handlers.declaration import cli as criteria_cli
+from handlers.faq import cli as faq_cli
+from handlers.reports import cli as report_cli
+from handlers.training import cli as training_cli
 
 log = logging.getLogger("bot")
 

@@ -31,8 +31,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import i18n
 from bot.services import Services
-from bot.training import service
-from bot.training.reminders import DEFAULT_QUIET, FireReport, QuietHours, fire_due
+from handlers.training import service
+from handlers.training.reminders import DEFAULT_QUIET, FireReport, QuietHours, fire_due
 
 log = logging.getLogger(__name__)
 

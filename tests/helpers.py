@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot.broadcast import fan_out
 from bot.channels.base import plain_text
 from bot.model import Incoming, Reply
 from bot.router import Router
 from bot.services import Services
+from handlers.broadcast.service import fan_out
 from storage.areas import AreaInput
 from storage.broadcasts import Broadcast
 

@@ -6,9 +6,9 @@ from collections import Counter
 from datetime import timedelta
 
 from bot.app import App
-from bot.broadcast import BroadcastMonitor
-from bot.delivery import ChannelLimits, DeliveryWorker
+from bot.delivery.worker import ChannelLimits, DeliveryWorker
 from bot.model import Reply
+from handlers.broadcast.service import BroadcastMonitor
 from tests.helpers import Transcript
 
 
@@ -168,7 +168,7 @@ async def test_audience_of_families_who_declared_or_not(app: App) -> None:
 
 
 async def test_audience_of_a_training_session(app: App) -> None:
-    from bot.training import service as training
+    from handlers.training import service as training
 
     people = await residents(app, 2, ward=1)
     [session] = await app.services.store.read.sessions.upcoming(

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.broadcast import BroadcastMonitor, resend_unconfirmed
 from bot.clock import Clock
 from bot.context import Person
-from bot.delivery import ChannelLimits, DeliveryWorker, RetryPolicy
+from bot.delivery.worker import ChannelLimits, DeliveryWorker, RetryPolicy
 from bot.services import Services
+from handlers.broadcast.service import BroadcastMonitor, resend_unconfirmed
 from storage.outbox import OutboxRow
 from tests.fakes.fixtures import TelegramBot
 from tests.fakes.telegram_api import FakeTelegram, Fault

@@ -10,8 +10,15 @@ import pytest
 from bot.app import App, open_app
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.declaration import cli
-from bot.declaration.criteria import MET, MISSING, NOT_APPLICABLE, REVIEW, CriteriaError, load_criteria
+from handlers.declaration import cli
+from handlers.declaration.criteria import (
+    MET,
+    MISSING,
+    NOT_APPLICABLE,
+    REVIEW,
+    CriteriaError,
+    load_criteria,
+)
 
 YEAR = 2026
 

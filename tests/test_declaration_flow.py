@@ -8,9 +8,9 @@ from datetime import timedelta
 from bot.app import App, open_app
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.declaration import service
-from bot.declaration.criteria import load_criteria
 from bot.demo import seed_demo
+from handlers.declaration import service
+from handlers.declaration.criteria import load_criteria
 from tests.helpers import Transcript
 
 HEAD_QUESTION = "họ và tên chủ hộ"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot import accounts
 from bot.app import running
-from bot.declaration.criteria import load_criteria
+from handlers.declaration.criteria import load_criteria
 from tests.fakes.telegram_api import BotMessage, FakeChat, FakeTelegram
 
 if TYPE_CHECKING:  # imported by pytest as a plugin; importing it here first would skip its rewrite

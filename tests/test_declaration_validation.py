@@ -6,9 +6,9 @@ import pytest
 
 from bot.app import App
 from bot.context import Answer
-from bot.declaration import validate
-from bot.declaration.model import ACTIVITIES, LEARNING, RELATIONS
 from bot.flow import Reask
+from handlers.declaration import validate
+from handlers.declaration.model import ACTIVITIES, LEARNING, RELATIONS
 from tests.helpers import Transcript
 
 

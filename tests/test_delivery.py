@@ -6,10 +6,16 @@ from collections import Counter
 from datetime import timedelta
 
 from bot.app import App
-from bot.delivery import ChannelLimits, DeliveryWorker, RetryPolicy
-from bot.delivery_errors import DeliveryError, PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
+from bot.delivery.errors import (
+    DeliveryError,
+    PermanentFailure,
+    RetryAfter,
+    TemporaryFailure,
+    Unreachable,
+)
+from bot.delivery.notify import notify
+from bot.delivery.worker import ChannelLimits, DeliveryWorker, RetryPolicy
 from bot.model import Reply
-from bot.notify import notify
 from storage.users import User
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.faq.evaluation import (
+from handlers.faq.evaluation import (
     BLIND2_FILE,
     BLIND_FILE,
     EVAL_FILE,
@@ -17,8 +17,8 @@ from bot.faq.evaluation import (
     load_items,
     verbatim,
 )
-from bot.faq.knowledge import load_all
-from bot.faq.service import FaqService
+from handlers.faq.knowledge import load_all
+from handlers.faq.service import FaqService
 
 TARGET = 0.90
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.faq import cli
+from handlers.faq import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,7 +65,7 @@ def test_check_reports_the_files() -> None:
 
 def test_as_a_process_reading_standard_input() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bot.faq.cli", "--json", "-"],
+        [sys.executable, "-m", "handlers.faq.cli", "--json", "-"],
         input="tieu chi cong dan hoc tap\nket qua bong da\n",
         capture_output=True,
         text=True,

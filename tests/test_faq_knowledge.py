@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.faq.knowledge import (
+from handlers.faq.knowledge import (
     LOCALES_DIR,
     MAX_ANSWER,
     REQUIRED_IDS,
@@ -17,7 +17,7 @@ from bot.faq.knowledge import (
     load_all,
     load_knowledge,
 )
-from bot.faq.service import FaqService
+from handlers.faq.service import FaqService
 
 # What ../shared/guide/domain.md lists. An answer that names another document, percentage or
 # date states something the bot has no source for.

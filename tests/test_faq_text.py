@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.faq.analyze import AbbreviationsError, Lexicon, analyze
-from bot.faq.service import FaqService
+from handlers.faq.analyze import AbbreviationsError, Lexicon, analyze
+from handlers.faq.service import FaqService
 
 
 @pytest.fixture(scope="module")

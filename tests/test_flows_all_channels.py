@@ -28,7 +28,7 @@ from bot.app import App
 from bot.channels.console import ConsoleChannel
 from bot.channels.zalo import ZaloChannel
 from bot.config import Settings
-from bot.delivery_errors import Ambiguous, PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
+from bot.delivery.errors import Ambiguous, PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
 from bot.model import Reply
 from tests.fakes.zalo_api import FakeZaloApi, wait_until
 from tests.test_declaration_flow import HEAD_QUESTION, PROVISIONAL, SUMMARY

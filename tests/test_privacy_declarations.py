@@ -99,7 +99,7 @@ async def test_an_officer_deleting_their_data_leaves_the_families_reviews(app: A
 
 
 async def test_my_data_lists_sign_ups_questions_and_announcement_choice(app: App) -> None:
-    from bot.training import service as training
+    from handlers.training import service as training
 
     chat = Transcript(app.router, "priv")
     await chat.onboard()

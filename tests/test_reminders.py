@@ -13,8 +13,8 @@ from bot.app import App, open_app
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.scheduler import SWEEP_JOB, WAKE_JOB, ReminderScheduler
-from bot.training import service
-from bot.training.reminders import QuietHours, plan
+from handlers.training import service
+from handlers.training.reminders import QuietHours, plan
 from storage.sessions import SessionChanges
 from tests.helpers import Transcript
 from tests.test_training_support import HANOI, add_person, add_session, local, outbox, outbox_text

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from bot.accounts import grant_role
 from bot.app import App
-from bot.reports.build import build_report
-from bot.reports.export import iso_week
-from handlers.reports import payload
+from handlers.reports.build import build_report
+from handlers.reports.commands import payload
+from handlers.reports.export import iso_week
 from storage.areas import AreaInput
 from storage.events import week_of
 from tests.helpers import Transcript

@@ -18,11 +18,11 @@ from PIL import Image
 
 from bot import i18n
 from bot.app import App
-from bot.reports import cli
-from bot.reports.build import build_report
-from bot.reports.chart import HEIGHT_PX, WIDTH_PX, font_path, render_png
-from bot.reports.export import to_csv, to_xlsx
-from bot.reports.model import WeeklyReport
+from handlers.reports import cli
+from handlers.reports.build import build_report
+from handlers.reports.chart import HEIGHT_PX, WIDTH_PX, font_path, render_png
+from handlers.reports.export import to_csv, to_xlsx
+from handlers.reports.model import WeeklyReport
 from storage.areas import Area
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

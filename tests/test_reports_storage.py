@@ -9,7 +9,7 @@ from importlib import resources
 from zoneinfo import ZoneInfo
 
 from bot.app import App
-from bot.reports.build import build_report, ensure_current
+from handlers.reports.build import build_report, ensure_current
 from storage.areas import AreaInput
 from storage.events import ALL_AREAS, week_of
 from storage.reports import WeekCount

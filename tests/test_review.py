@@ -9,10 +9,10 @@ from bot.app import App, open_app
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.context import Person
-from bot.declaration import service
-from bot.declaration.criteria import load_criteria
 from bot.demo import seed_demo
 from bot.model import Incoming
+from handlers.declaration import service
+from handlers.declaration.criteria import load_criteria
 from storage.declarations import Declaration
 from tests.helpers import Transcript
 from tests.test_declaration_flow import declare_small

@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import App
 from bot.clock import ManualClock
-from bot.training import cli, service
+from handlers.training import cli, service
 from tests.helpers import Transcript
 from tests.test_training_support import add_person, add_session, local, outbox
 

@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.demo import seed_demo
 from bot.model import Incoming
 from bot.scheduler import ReminderScheduler
-from bot.training import service
+from handlers.training import service
 from tests.helpers import Transcript
 from tests.test_training_support import add_person, add_session, local, outbox, outbox_text
 

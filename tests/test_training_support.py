@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot import accounts
 from bot.app import App
 from bot.model import Incoming
-from bot.training import service
+from handlers.training import service
 from storage.outbox import OutboxRow
 from storage.sessions import DEFAULT_OFFSETS, TrainingSession
 from storage.users import User

@@ -12,7 +12,7 @@ from bot.app import App
 from bot.channels.webhook import PublicFiles, WebhookServer
 from bot.channels.zalo import ZaloApi, ZaloApiError, ZaloChannel, events_in, to_incoming
 from bot.config import Settings
-from bot.delivery_errors import PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
+from bot.delivery.errors import PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
 from bot.model import Attachment, Button, Reply
 from tests.fakes.zalo_api import FakeZaloApi, wait_until
 
@@ -245,7 +245,7 @@ async def test_outbox_messages_reach_zalo_and_a_blocked_person_becomes_unreachab
     app: App, zalo: ZaloChannel, fake: FakeZaloApi
 ) -> None:
     from bot.app import running
-    from bot.notify import notify
+    from bot.delivery.notify import notify
 
     services = app.services
     now = services.clock.now()

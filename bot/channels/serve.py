@@ -16,8 +16,8 @@ from urllib.parse import urlparse
 
 from bot.channels.webhook import Endpoint, PublicFiles, WebhookServer
 from bot.config import Settings
-from bot.delivery import ChannelLimits
-from bot.delivery_errors import Deliverer
+from bot.delivery.errors import Deliverer
+from bot.delivery.worker import ChannelLimits
 from bot.model import Reply
 from bot.router import Router
 from bot.services import Services

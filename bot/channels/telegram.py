@@ -34,7 +34,7 @@ from bot import i18n
 from bot.channels.base import Capabilities, split_text
 from bot.channels.webhook import Endpoint
 from bot.config import Settings
-from bot.delivery_errors import Ambiguous, PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
+from bot.delivery.errors import Ambiguous, PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
 from bot.model import Attachment, Incoming, Reply
 from bot.router import Router
 from bot.services import Services
@@ -214,7 +214,7 @@ class TelegramChannel:
             await self.send(chat_id, reply)
 
     async def deliver(self, chat_id: str, reply: Reply) -> None:
-        """The delivery worker's send: platform errors become ``bot.delivery_errors``."""
+        """The delivery worker's send: platform errors become ``bot.delivery.errors``."""
         try:
             await self.send(chat_id, reply)
         except TelegramError as exc:

@@ -26,7 +26,7 @@ from aiolimiter import AsyncLimiter
 from bot.channels.base import Capabilities, plain_text, split_text
 from bot.channels.webhook import Endpoint, PublicFiles
 from bot.config import Settings
-from bot.delivery_errors import PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
+from bot.delivery.errors import PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
 from bot.i18n import _
 from bot.model import Incoming, Reply
 from bot.router import Router
@@ -301,7 +301,7 @@ class ZaloChannel:
             return await self.api.call(method, payload)
 
     async def deliver(self, chat_id: str, reply: Reply) -> None:
-        """The delivery worker's send: platform errors become ``bot.delivery_errors``."""
+        """The delivery worker's send: platform errors become ``bot.delivery.errors``."""
         try:
             await self.send(chat_id, reply, numbered=False)
         except ZaloNetworkError as exc:

@@ -1,1 +1,0 @@
-"""Training sessions: sign-ups, waiting lists, reminders, officers' tools and the schedule import."""

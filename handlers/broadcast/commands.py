@@ -1,0 +1,391 @@
+"""Officers' announcements (/thongbao) and people's choice to receive them (/tatthongbao)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+
+from bot import i18n
+from bot.context import Answer, Role, Turn
+from bot.flow import DONE, Option, Reask, StepFlow, option_buttons, pick
+from bot.i18n import N_, _
+from bot.model import Button, Reply
+from bot.router import Command, Router
+from bot.text import esc
+from bot.timeparse import WhenError, parse_when
+from handlers.broadcast import service as broadcast
+from handlers.broadcast.service import Audience, BroadcastError
+
+MAX_DAYS_AHEAD = 60
+MAX_PHOTO = 5 * 1024 * 1024
+
+
+class BroadcastFlow(StepFlow):
+    name = "broadcast"
+    first_step = "audience"
+    title = N_("writing an announcement")
+    photo_steps = frozenset({"photo"})
+
+    async def _home(self, turn: Turn) -> tuple[str | None, str]:
+        """The area the author writes to by default, and its name."""
+        person = turn.person
+        if person.officer_area is not None:
+            return person.officer_area.id, person.officer_area.name
+        roots = await turn.services.store.read.areas.children(None)
+        if len(roots) == 1:
+            return roots[0].id, roots[0].name
+        return None, _("all areas")
+
+    def _year(self, turn: Turn) -> str:
+        """The campaign year: the local calendar year."""
+        return str(turn.services.clock.now().astimezone(turn.services.settings.timezone).year)
+
+    async def ask_audience(self, turn: Turn) -> None:
+        area_id, area_name = await self._home(turn)
+        services, person = turn.services, turn.person
+        options = []
+        if area_id is not None:
+            year = self._year(turn)
+
+            async def count(kind: str, param: str = "") -> str:
+                return i18n.fmt_number(
+                    await broadcast.count_recipients(services, Audience(kind, area_id, param), person)
+                )
+
+            options += [
+                Option(
+                    "area", _("Everyone in {area} ({n} people)").format(area=area_name, n=await count("area"))
+                ),
+                Option("part", _("One village or group in {area}").format(area=area_name)),
+                Option(
+                    "declared",
+                    _("Families who declared for {year} ({n})").format(
+                        year=year, n=await count("declared", year)
+                    ),
+                ),
+                Option(
+                    "not_declared",
+                    _("Families who have not declared for {year} ({n})").format(
+                        year=year, n=await count("not_declared", year)
+                    ),
+                ),
+                Option("session", _("People signed up for a training session")),
+            ]
+        if person.role >= Role.ADMIN:
+            n = await broadcast.count_recipients(services, Audience("everyone", None), person)
+            options.append(
+                Option("all", _("Everyone who uses the bot ({n} people)").format(n=i18n.fmt_number(n)))
+            )
+        turn.say(_("Who should receive the announcement?"), option_buttons("audience", options))
+
+    async def on_audience(self, turn: Turn, answer: Answer) -> str:
+        area_id, _name = await self._home(turn)
+        options = [
+            Option("area", _("everyone")),
+            Option("part", _("one village")),
+            Option("declared", _("declared")),
+            Option("not_declared", _("not declared")),
+            Option("session", _("training session")),
+            Option("all", _("all")),
+        ]
+        chosen = pick("audience", answer, options)
+        if chosen is None or (chosen.key == "all" and turn.person.role < Role.ADMIN):
+            raise Reask(_("Please choose one of the buttons, or type its number."))
+        if chosen.key in ("part", "session"):
+            return chosen.key
+        if chosen.key == "all":
+            turn.state.draft.update(kind="everyone", area=None, param="")
+        elif chosen.key in ("declared", "not_declared"):
+            turn.state.draft.update(kind=chosen.key, area=area_id, param=self._year(turn))
+        else:
+            turn.state.draft.update(kind="area", area=area_id, param="")
+        return "text"
+
+    async def ask_part(self, turn: Turn) -> None:
+        area_id, _name = await self._home(turn)
+        parts = await turn.services.store.read.areas.children(area_id)
+        turn.say(_("Which village or group?"), option_buttons("part", [Option(a.id, a.name) for a in parts]))
+
+    async def on_part(self, turn: Turn, answer: Answer) -> str:
+        area_id, _name = await self._home(turn)
+        parts = await turn.services.store.read.areas.children(area_id)
+        chosen = pick("part", answer, [Option(a.id, a.name) for a in parts])
+        if chosen is None:
+            raise Reask(
+                _("I could not find that in the list. Please choose one of the buttons or type its number.")
+            )
+        turn.state.draft.update(kind="area", area=chosen.key, param="")
+        return "text"
+
+    async def _sessions(self, turn: Turn) -> list[Option]:
+        """Upcoming sessions the author may write to: in their area, or anywhere for admins."""
+        store = turn.services.store.read
+        area_id, _name = await self._home(turn)
+        areas = await store.areas.subtree(area_id) if area_id else await store.areas.all()
+        sessions = await store.sessions.upcoming(
+            [a.path for a in areas], ("family", "officer", "all"), turn.services.clock.now(), limit=10
+        )
+        return [
+            Option(str(s.id), f"{s.title} — {i18n.fmt_datetime(s.starts_at)}")
+            for s in sessions
+            if turn.person.role >= Role.ADMIN
+            or turn.person.can_see(next(a for a in areas if a.id == s.area_id))
+        ]
+
+    async def ask_session(self, turn: Turn) -> None:
+        options = await self._sessions(turn)
+        if not options:
+            turn.say(_("There are no upcoming training sessions in your area. Choose another audience."))
+            turn.state.step = "audience"
+            await self.ask_audience(turn)
+            return
+        turn.say(
+            _("Which session? Everyone signed up for it (or waiting for a place) will receive it."),
+            option_buttons("session", options),
+        )
+
+    async def on_session(self, turn: Turn, answer: Answer) -> str:
+        chosen = pick("session", answer, await self._sessions(turn))
+        if chosen is None:
+            raise Reask(
+                _("I could not find that in the list. Please choose one of the buttons or type its number.")
+            )
+        session = await turn.services.store.read.sessions.get(int(chosen.key))
+        assert session is not None
+        turn.state.draft.update(kind="session", area=session.area_id, param=chosen.key)
+        return "text"
+
+    async def ask_text(self, turn: Turn) -> None:
+        turn.say(
+            _("Type the announcement (up to {limit} characters). Write it as people should read it.").format(
+                limit=i18n.fmt_number(broadcast.MAX_TEXT)
+            )
+        )
+
+    async def on_text(self, turn: Turn, answer: Answer) -> str:
+        text = answer.text.strip()
+        if answer.payload is not None or len(text) < 5:
+            raise Reask(_("That is too short for an announcement. Please type the full text."))
+        if len(text) > broadcast.MAX_TEXT:
+            raise Reask(
+                _("That is {n} characters; the limit is {limit}. Please shorten it.").format(
+                    n=i18n.fmt_number(len(text)), limit=i18n.fmt_number(broadcast.MAX_TEXT)
+                )
+            )
+        turn.state.draft["text"] = text
+        return "photo"
+
+    async def ask_photo(self, turn: Turn) -> None:
+        turn.say(
+            _("Add one picture? Send it now (on Telegram), or choose “No picture”."),
+            [Button(_("No picture"), "photo:none")],
+        )
+
+    async def on_photo(self, turn: Turn, answer: Answer) -> str:
+        if answer.photo is not None:
+            if not answer.photo.data or len(answer.photo.data) > MAX_PHOTO:
+                raise Reask(_("That picture could not be used. Please send another, or choose “No picture”."))
+            async with turn.services.store.write() as tx:
+                turn.state.draft["photo"] = await tx.outbox.add_attachment(
+                    answer.photo, turn.services.clock.now()
+                )
+            return "when"
+        if answer.payload == "photo:none" or answer.folded in (
+            "khong",
+            "ko",
+            "no",
+            "khong kem anh",
+            "bo qua",
+        ):
+            turn.state.draft.pop("photo", None)
+            return "when"
+        raise Reask(_("Please send a picture, or choose “No picture”."))
+
+    async def ask_when(self, turn: Turn) -> None:
+        turn.say(
+            _("When should it be sent? You can also type a time, e.g. “8h30 28/11”."),
+            [Button(_("Send now"), "when:now"), Button(_("Choose a time"), "when:later")],
+        )
+
+    async def on_when(self, turn: Turn, answer: Answer) -> str:
+        if answer.payload == "when:now":
+            turn.state.draft["at"] = None
+            return "confirm"
+        if answer.payload == "when:later":
+            return "at"
+        if answer.payload is None and answer.text:
+            return await self.on_at(turn, answer)
+        raise Reask(_("Please choose one of the buttons, or type its number."))
+
+    async def ask_at(self, turn: Turn) -> None:
+        turn.say(_("Type the date and time, e.g. “8h30 28/11” or “14:00 mai”."))
+
+    async def on_at(self, turn: Turn, answer: Answer) -> str:
+        now = turn.services.clock.now()
+        try:
+            moment = parse_when(answer.text, now.astimezone(turn.services.settings.timezone))
+        except WhenError:
+            raise Reask(
+                _("I could not read that date and time. Please write it like “8h30 28/11”.")
+            ) from None
+        if moment <= now + timedelta(minutes=1) or moment > now + timedelta(days=MAX_DAYS_AHEAD):
+            raise Reask(
+                _("Please choose a time in the future, within {days} days.").format(days=MAX_DAYS_AHEAD)
+            )
+        turn.state.draft["at"] = moment.isoformat()
+        return "confirm"
+
+    def _audience(self, turn: Turn) -> Audience:
+        draft = turn.state.draft
+        return Audience(draft["kind"], draft.get("area"), draft.get("param", ""))
+
+    async def ask_confirm(self, turn: Turn) -> None:
+        draft = turn.state.draft
+        audience = self._audience(turn)
+        count = await broadcast.count_recipients(turn.services, audience, turn.person)
+        area = await turn.services.store.read.areas.get(audience.area_id) if audience.area_id else None
+        preview = broadcast.announcement(draft["text"], area.name if area else _("all areas"))
+        if draft.get("photo"):
+            photo = await turn.services.store.read.outbox.attachment(int(draft["photo"]))
+            preview = dataclasses.replace(preview, photo=photo)
+
+        when = _("now") if not draft.get("at") else i18n.fmt_datetime(datetime.fromisoformat(draft["at"]))
+        turn.say(_("<b>Preview</b> — this is exactly what people will see:"))
+        turn.add(preview)
+        turn.say(
+            _("It will go to <b>{n}</b> people, {when}. Send it?").format(
+                n=i18n.fmt_number(count), when=esc(when)
+            ),
+            [
+                Button(_("Send"), "confirm:send"),
+                Button(_("Change the text"), "confirm:edit"),
+                Button(_("Cancel"), "confirm:cancel"),
+            ],
+        )
+
+    async def on_confirm(self, turn: Turn, answer: Answer) -> str:
+        choice = pick(
+            "confirm",
+            answer,
+            [Option("send", _("Send")), Option("edit", _("Change the text")), Option("cancel", _("Cancel"))],
+        )
+        if choice is None:
+            raise Reask(_("Please choose one of the buttons, or type its number."))
+        if choice.key == "edit":
+            return "text"
+        if choice.key == "cancel":
+            turn.say(_("The announcement was not sent."))
+            return DONE
+        draft = turn.state.draft
+
+        when = datetime.fromisoformat(draft["at"]) if draft.get("at") else None
+        try:
+            created = await broadcast.create(
+                turn.services,
+                turn.person,
+                self._audience(turn),
+                draft["text"],
+                when,
+                photo_id=draft.get("photo"),
+            )
+        except BroadcastError as problem:
+            turn.say(str(problem))
+            return DONE
+        if when is None:
+            turn.say(
+                _("Sending announcement #{id} to {n} people. I will report here when it is done.").format(
+                    id=created.id, n=i18n.fmt_number(created.recipients or 0)
+                )
+            )
+        else:
+            turn.say(
+                _("Announcement #{id} is scheduled for {when}.").format(
+                    id=created.id, when=i18n.fmt_datetime(when)
+                )
+            )
+        return DONE
+
+
+BROADCAST_FLOW = BroadcastFlow()
+
+
+async def broadcast_command(turn: Turn, args: str) -> None:
+    await BROADCAST_FLOW.start(turn)
+
+
+async def mute_command(turn: Turn, args: str) -> None:
+    await _set(turn, False)
+
+
+async def unmute_command(turn: Turn, args: str) -> None:
+    await _set(turn, True)
+
+
+async def _set(turn: Turn, wanted: bool) -> None:
+    user = turn.person.user
+    assert user is not None
+    async with turn.services.store.write() as tx:
+        await tx.users.set_announcements(user.id, wanted, turn.services.clock.now())
+    if wanted:
+        turn.add(Reply(_("Announcements are on again.")))
+    else:
+        turn.add(
+            Reply(
+                _(
+                    "You will no longer receive announcements. Reminders for sessions you signed up for "
+                    "still come. To turn announcements back on, send /batthongbao."
+                )
+            )
+        )
+
+
+async def resend_command(turn: Turn, args: str) -> None:
+    if not args.strip().isdigit():
+        turn.say(_("Send /guilai followed by the announcement's number, e.g. /guilai 12."))
+        return
+    await _resend(turn, int(args.strip()))
+
+
+async def resend_button(turn: Turn) -> None:
+    await _resend(turn, int((turn.msg.payload or "bcr:0").split(":", 1)[1] or 0))
+
+
+async def _resend(turn: Turn, broadcast_id: int) -> None:
+    try:
+        queued = await broadcast.resend_unconfirmed(turn.services, turn.person, broadcast_id)
+    except BroadcastError as problem:
+        turn.say(str(problem))
+        return
+    if queued:
+        turn.say(
+            _("Sending announcement #{id} again to {n} people; a new report follows.").format(
+                id=broadcast_id, n=i18n.fmt_number(queued)
+            )
+        )
+    else:
+        turn.say(_("Announcement #{id} has nobody left to send again to.").format(id=broadcast_id))
+
+
+def register(router: Router) -> None:
+    router.add_flow(BROADCAST_FLOW)
+    router.add_command(
+        Command(
+            ("thongbao", "announce"),
+            broadcast_command,
+            Role.OFFICER,
+            N_("send an announcement to your area (officers)"),
+            starts_flow=True,
+        )
+    )
+    router.add_command(
+        Command(("tatthongbao", "mute"), mute_command, Role.FAMILY, N_("stop receiving announcements"))
+    )
+    router.add_command(
+        Command(
+            ("batthongbao", "unmute"),
+            unmute_command,
+            Role.FAMILY,
+            N_("receive announcements again"),
+            in_menu=False,
+        )
+    )

@@ -1,0 +1,423 @@
+"""/taolop: an officer creates a session step by step, checks a summary, confirms.
+
+The same flow edits a session: it starts at the summary with the session's values, and the
+officer picks the parts to change. Every answer is checked when typed (``Reask`` keeps the
+draft), and the officer's right over the chosen area is checked again when saving.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot import i18n
+from bot.context import Answer, Role, Turn
+from bot.flow import DONE, Option, Reask, StepFlow, option_buttons, pick, yes_no
+from bot.i18n import N_, _
+from bot.model import Button
+from bot.text import esc
+from handlers.training import fields, service
+from handlers.training import render as messages
+from handlers.training.fields import FieldError
+from storage.areas import Area
+from storage.sessions import DEFAULT_OFFSETS
+
+ORDER = ("title", "start", "duration", "place", "audience", "area", "capacity", "description", "reminders")
+FIELD_LABELS = {
+    "title": N_("Title"),
+    "start": N_("Start"),
+    "duration": N_("Duration"),
+    "place": N_("Place"),
+    "audience": N_("For"),
+    "area": N_("Area"),
+    "capacity": N_("Places"),
+    "description": N_("Description"),
+    "reminders": N_("Reminders"),
+}
+DURATIONS = (
+    (60, N_("1 hour")),
+    (120, N_("2 hours")),
+    (180, N_("3 hours")),
+    (240, N_("Half a day (4 hours)")),
+)
+AREA_PAGE = 8
+
+
+async def scope_areas(turn: Turn) -> list[Area]:
+    """Areas where this person may hold sessions: an officer's area and below; admins everywhere."""
+    areas = turn.services.store.read.areas
+    if turn.person.role >= Role.ADMIN:
+        return await areas.all()
+    officer_area = turn.person.officer_area
+    return await areas.subtree(officer_area.id) if officer_area is not None else []
+
+
+def _hint(problem: FieldError) -> Reask:
+    return Reask(problem.text())
+
+
+class SessionFlow(StepFlow):
+    name = "taolop"
+    first_step = "title"
+    title = N_("creating a training session")
+
+    # -- navigation ------------------------------------------------------------------------
+    async def _next(self, turn: Turn, step: str) -> str:
+        draft = turn.state.draft
+        if draft.get("review"):
+            return "confirm"
+        index = ORDER.index(step) + 1
+        while index < len(ORDER):
+            following = ORDER[index]
+            if following == "area":
+                options = await scope_areas(turn)
+                if len(options) == 1:  # an officer of a single village: nothing to ask
+                    draft["area"] = options[0].id
+                    index += 1
+                    continue
+            return following
+        return "confirm"
+
+    # -- steps -----------------------------------------------------------------------------
+    async def ask_title(self, turn: Turn) -> None:
+        turn.say(
+            _("What is the title of the session? For example: Hội nghị tập huấn tiêu chí “Gia đình học tập”.")
+        )
+
+    async def on_title(self, turn: Turn, answer: Answer) -> str:
+        try:
+            turn.state.draft["title"] = fields.check_title(answer.text)
+        except FieldError as problem:
+            raise _hint(problem) from None
+        return await self._next(turn, "title")
+
+    async def ask_start(self, turn: Turn) -> None:
+        turn.say(_("When does it start? Type the date and time, for example 28/11 8h30 or 28/11/2026 14:00."))
+
+    async def on_start(self, turn: Turn, answer: Answer) -> str:
+        services = turn.services
+        try:
+            moment = fields.check_start(answer.text, services.clock.now(), services.settings.timezone)
+        except FieldError as problem:
+            raise _hint(problem) from None
+        turn.state.draft["start"] = moment.isoformat()
+        return await self._next(turn, "start")
+
+    async def ask_duration(self, turn: Turn) -> None:
+        turn.say(
+            _("How long does it last? Tap one, or type it, e.g. 90 phút or 2h30."),
+            [Button(_(label), f"duration:{minutes}") for minutes, label in DURATIONS],
+            columns=2,
+        )
+
+    async def on_duration(self, turn: Turn, answer: Answer) -> str:
+        value: str | int = answer.text
+        if answer.payload and answer.payload.startswith("duration:"):
+            value = int(answer.payload.split(":", 1)[1])
+        try:
+            turn.state.draft["duration"] = fields.check_duration(value)
+        except FieldError as problem:
+            raise _hint(problem) from None
+        return await self._next(turn, "duration")
+
+    async def ask_place(self, turn: Turn) -> None:
+        turn.say(_("Where is it held? For example: Hội trường UBND phường Liên Bảo."))
+
+    async def on_place(self, turn: Turn, answer: Answer) -> str:
+        try:
+            turn.state.draft["place"] = fields.check_place(answer.text)
+        except FieldError as problem:
+            raise _hint(problem) from None
+        return await self._next(turn, "place")
+
+    def _audiences(self) -> list[Option]:
+        return [Option(key, messages.audience_label(key)) for key in ("family", "officer", "all")]
+
+    async def ask_audience(self, turn: Turn) -> None:
+        turn.say(_("Who is it for?"), option_buttons("audience", self._audiences()))
+
+    async def on_audience(self, turn: Turn, answer: Answer) -> str:
+        chosen = pick("audience", answer, self._audiences())
+        if chosen is None:
+            try:
+                turn.state.draft["audience"] = fields.check_audience(answer.text)
+            except FieldError as problem:
+                raise _hint(problem) from None
+        else:
+            turn.state.draft["audience"] = chosen.key
+        return await self._next(turn, "audience")
+
+    async def ask_area(self, turn: Turn) -> None:
+        areas = await scope_areas(turn)
+        page = int(turn.state.draft.get("area_page", 0))
+        pages = max(1, -(-len(areas) // AREA_PAGE))
+        page = min(page, pages - 1)
+        shown = areas[page * AREA_PAGE : (page + 1) * AREA_PAGE]
+        buttons = option_buttons("area", [Option(a.id, a.name) for a in shown])
+        if page + 1 < pages:
+            buttons.append(Button(_("More…"), "area:+more"))
+        question = _("Which area is it for? People of that area and below will see it.")
+        if pages > 1:
+            question += "\n" + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
+        turn.say(question, buttons)
+
+    async def on_area(self, turn: Turn, answer: Answer) -> str:
+        draft = turn.state.draft
+        if answer.payload == "area:+more":
+            draft["area_page"] = int(draft.get("area_page", 0)) + 1
+            return "area"
+        areas = await scope_areas(turn)
+        chosen = pick("area", answer, [Option(a.id, a.name) for a in areas])
+        if chosen is None:
+            raise Reask(_("I could not find that area in the list. Please tap a button or type its name."))
+        draft["area"] = chosen.key
+        draft.pop("area_page", None)
+        return await self._next(turn, "area")
+
+    async def ask_capacity(self, turn: Turn) -> None:
+        turn.say(_("How many places are there? Type a number, e.g. 60."))
+
+    async def on_capacity(self, turn: Turn, answer: Answer) -> str:
+        try:
+            turn.state.draft["capacity"] = fields.check_capacity(answer.text)
+        except FieldError as problem:
+            raise _hint(problem) from None
+        return await self._next(turn, "capacity")
+
+    async def ask_description(self, turn: Turn) -> None:
+        turn.say(
+            _("A short description (what it covers, what to bring)? Type it, or tap Skip."),
+            [Button(_("Skip"), "description:skip")],
+        )
+
+    async def on_description(self, turn: Turn, answer: Answer) -> str:
+        if answer.payload == "description:skip":
+            turn.state.draft["description"] = ""
+        else:
+            try:
+                turn.state.draft["description"] = fields.check_description(answer.text)
+            except FieldError as problem:
+                raise _hint(problem) from None
+        return await self._next(turn, "description")
+
+    async def ask_reminders(self, turn: Turn) -> None:
+        turn.say(
+            _(
+                "When should I remind the people who signed up? Tap the usual choice, or type times "
+                "such as “3 ngày, 1 ngày, 2 giờ”. No reminder is sent between 21:00 and 07:00: "
+                "such a reminder comes the evening before."
+            ),
+            [
+                Button(
+                    _("Usual: {offsets}").format(offsets=messages.fmt_offsets(DEFAULT_OFFSETS)),
+                    "reminders:default",
+                ),
+                Button(_("No reminders"), "reminders:none"),
+            ],
+        )
+
+    async def on_reminders(self, turn: Turn, answer: Answer) -> str:
+        draft = turn.state.draft
+        if answer.payload == "reminders:default":
+            draft["offsets"] = list(DEFAULT_OFFSETS)
+        elif answer.payload == "reminders:none":
+            draft["offsets"] = []
+        else:
+            try:
+                draft["offsets"] = list(fields.check_offsets(answer.text))
+            except FieldError as problem:
+                raise _hint(problem) from None
+        return await self._next(turn, "reminders")
+
+    # -- summary ---------------------------------------------------------------------------
+    async def _summary(self, turn: Turn) -> str:
+        draft = turn.state.draft
+        area = await turn.services.store.read.areas.get(draft.get("area", ""))
+        start = datetime.fromisoformat(draft["start"])
+        description = draft.get("description") or _("(none)")
+        editing = "session_id" in draft
+        lines = [
+            _("<b>Please check the session:</b>") if not editing else _("<b>Please check the changes:</b>")
+        ]
+        rows = [
+            ("title", esc(draft["title"])),
+            ("start", i18n.fmt_datetime(start)),
+            ("duration", messages.fmt_duration(int(draft["duration"]))),
+            ("place", esc(draft["place"])),
+            ("audience", messages.audience_label(draft["audience"])),
+            ("area", esc(area.name) if area else "?"),
+            ("capacity", i18n.fmt_number(int(draft["capacity"]))),
+            ("description", esc(description)),
+            ("reminders", messages.fmt_offsets(tuple(draft.get("offsets", [])))),
+        ]
+        lines += [f"• {_(FIELD_LABELS[name])}: {value}" for name, value in rows]
+        return "\n".join(lines)
+
+    async def ask_confirm(self, turn: Turn) -> None:
+        editing = "session_id" in turn.state.draft
+        turn.say(
+            await self._summary(turn),
+            [
+                Button(_("Save the changes") if editing else _("Create the session"), "confirm:yes"),
+                Button(_("Change something"), "confirm:edit"),
+                Button(_("Discard"), "confirm:no"),
+            ],
+        )
+
+    async def on_confirm(self, turn: Turn, answer: Answer) -> str:
+        if answer.payload == "confirm:edit" or answer.folded in ("sua", "thay doi", "edit", "change"):
+            return "field"
+        agreed = yes_no(answer, "confirm")
+        if agreed is None:
+            raise Reask(_("Please tap a button: create, change something, or discard."))
+        if not agreed:
+            turn.say(_("Discarded: nothing was saved."))
+            return DONE
+        await self._save(turn)
+        return DONE
+
+    async def ask_field(self, turn: Turn) -> None:
+        turn.say(
+            _("What do you want to change?"),
+            option_buttons("field", [Option(name, _(FIELD_LABELS[name])) for name in ORDER]),
+            columns=2,
+        )
+
+    async def on_field(self, turn: Turn, answer: Answer) -> str:
+        chosen = pick("field", answer, [Option(name, _(FIELD_LABELS[name])) for name in ORDER])
+        if chosen is None:
+            raise Reask(_("Please tap one of the buttons, or type its number."))
+        turn.state.draft["review"] = True
+        return chosen.key
+
+    # -- saving ----------------------------------------------------------------------------
+    def _input(self, draft: dict[str, Any]) -> service.SessionInput:
+        return service.SessionInput(
+            title=draft["title"],
+            starts_at=datetime.fromisoformat(draft["start"]).astimezone(UTC),
+            duration_min=int(draft["duration"]),
+            place=draft["place"],
+            audience=draft["audience"],
+            area_id=draft["area"],
+            capacity=int(draft["capacity"]),
+            description=draft.get("description", ""),
+            reminder_offsets=tuple(int(o) for o in draft.get("offsets", [])),
+        )
+
+    async def _save(self, turn: Turn) -> None:
+        draft = turn.state.draft
+        services = turn.services
+        area = await services.store.read.areas.get(draft["area"])
+        if area is None or not turn.person.can_see(area):
+            turn.say(_("Sorry, you can only manage sessions in your own area."))
+            return
+        data = self._input(draft)
+        if "session_id" not in draft:
+            session = await service.create_session(services, data, turn.person.key)
+            turn.say(
+                _(
+                    "Created. Families and officers of {area} can now see it with /lichhoc (number {id})."
+                ).format(area=esc(area.name), id=session.id)
+            )
+            return
+        await _save_edit(turn, int(draft["session_id"]), data)
+
+
+async def _save_edit(turn: Turn, session_id: int, data: service.SessionInput) -> None:
+    services = turn.services
+    old = await services.store.read.sessions.get(session_id)
+    old_area = await services.store.read.areas.get(old.area_id) if old else None
+    if old is None or old_area is None or not turn.person.can_see(old_area):
+        turn.say(_("Sorry, you can only manage sessions in your own area."))
+        return
+    changes = service.changes_between(old, data)
+    if all(getattr(changes, name) is None for name in changes.__dataclass_fields__):
+        turn.say(_("Nothing was changed."))
+        return
+    try:
+        result = await service.update_session(services, session_id, changes, turn.person.key)
+    except service.TrainingError as problem:
+        turn.say(training_problem(problem.code))
+        return
+    text = _("Saved.")
+    if result.notified:
+        text += " " + _("{count} people who signed up will be told about the change.").format(
+            count=result.notified
+        )
+    if result.promoted:
+        text += " " + _("{count} people moved up from the waiting list.").format(count=result.promoted)
+    turn.say(text)
+
+
+def training_problem(code: str) -> str:
+    """A message for a ``TrainingError`` code, in the current language."""
+    problems = {
+        "unknown": _("I could not find that session."),
+        "closed": _("That session has been cancelled or is no longer open."),
+        "begun": _("That session has already begun."),
+        "not_signed_up": _("You are not signed up for that session."),
+        "capacity_below_confirmed": _(
+            "More people are already confirmed than that. Please give a larger number of places."
+        ),
+    }
+    return problems.get(code, _("Sorry, that is not possible."))
+
+
+def edit_draft(session_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    return {"session_id": session_id, "review": True, **values}
+
+
+SESSION_FLOW = SessionFlow()
+
+
+class CancelSessionFlow(StepFlow):
+    """Confirm before cancelling a session: everyone signed up will be told."""
+
+    name = "huylop"
+    first_step = "confirm"
+    title = N_("cancelling a training session")
+
+    async def ask_confirm(self, turn: Turn) -> None:
+        session = await turn.services.store.read.sessions.get(int(turn.state.draft["session_id"]))
+        if session is None:
+            turn.say(_("I could not find that session."))
+            turn.state.clear_flow()
+            return
+        confirmed, waiting = (await turn.services.store.read.sessions.signups.counts([session.id]))[
+            session.id
+        ]
+        lines = [_("Cancel this session?")]
+        lines += messages.session_lines(session, description=False)
+        lines.append(
+            _("{count} people signed up (including the waiting list) will be told.").format(
+                count=confirmed + waiting
+            )
+        )
+        turn.say(
+            "\n".join(lines),
+            [Button(_("Yes, cancel the session"), "confirm:yes"), Button(_("No, keep it"), "confirm:no")],
+        )
+
+    async def on_confirm(self, turn: Turn, answer: Answer) -> str:
+        agreed = yes_no(answer, "confirm")
+        if agreed is None:
+            raise Reask(_("Please answer yes or no (or tap a button)."))
+        if not agreed:
+            turn.say(_("The session was not cancelled."))
+            return DONE
+        session_id = int(turn.state.draft["session_id"])
+        session = await turn.services.store.read.sessions.get(session_id)
+        area = await turn.services.store.read.areas.get(session.area_id) if session else None
+        if area is None or not turn.person.can_see(area):
+            turn.say(_("Sorry, you can only manage sessions in your own area."))
+            return DONE
+        try:
+            result = await service.cancel_session(turn.services, session_id, turn.person.key)
+        except service.TrainingError as problem:
+            turn.say(training_problem(problem.code))
+            return DONE
+        turn.say(_("The session is cancelled. {count} people will be told.").format(count=result.notified))
+        return DONE
+
+
+CANCEL_SESSION_FLOW = CancelSessionFlow()
