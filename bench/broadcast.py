@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import open_app
+from bot.bootstrap import open_runtime
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
 from bot.delivery.worker import ChannelLimits, DeliveryWorker, RetryPolicy
@@ -95,7 +95,7 @@ async def run_case(case: Case, seed: int, in_flight: int) -> dict[str, object]:
             database_path=Path(tmp) / "bench.db",
             telegram_rate=case.rate,  # PTB's own overall limiter (0: none)
         )
-        async with open_app(settings) as app:
+        async with open_runtime(settings) as app:
             services = app.services
             await ward_of_telegram_people(services, "bench", case.recipients, 100_000)
             broadcast = await announce_now(

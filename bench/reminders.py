@@ -30,12 +30,12 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import open_app
+from bot.bootstrap import open_runtime
 from bot.clock import Clock, ManualClock
 from bot.config import Settings
 from bot.demo import seed_demo
-from bot.scheduler import ReminderScheduler
 from handlers.training.reminders import FireReport, plan
+from handlers.training.scheduler import ReminderScheduler
 from storage.sessions import DEFAULT_OFFSETS
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -71,7 +71,7 @@ def session_starts(sessions: int, window: float, due_batch: int) -> list[datetim
 async def seed(path: Path, sessions: int, people: int, window: float, due_batch: int) -> dict[str, int]:
     clock = ManualClock(T0 - timedelta(days=3))  # sign-ups happened days before
     settings = Settings(database_path=path)
-    async with open_app(settings, clock) as app:
+    async with open_runtime(settings, clock) as app:
         services = app.services
         await seed_demo(services)
         now = clock.now()
@@ -124,7 +124,7 @@ async def measure(path: Path, window: float) -> dict[str, object]:
 
     started = time.perf_counter()
     clock = RunningClock(T0)
-    async with open_app(settings, clock) as app:
+    async with open_runtime(settings, clock) as app:
         opened = time.perf_counter() - started
 
         def on_fired(report: FireReport) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import i18n
-from bot.app import open_app
+from bot.bootstrap import open_runtime
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.services import Services
@@ -90,7 +90,7 @@ def spread(times: list[float]) -> str:
 
 async def bench(args: argparse.Namespace, folder: Path) -> None:
     settings = Settings(database_path=folder / "bench.db")
-    async with open_app(settings, ManualClock(NOW)) as app:
+    async with open_runtime(settings, ManualClock(NOW)) as app:
         services: Services = app.services
         store = services.store
         tree = area_tree(args.areas)

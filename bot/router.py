@@ -25,6 +25,8 @@ from storage.conversations import ConversationState
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Turn], Awaitable[None]]
+# Before consent: each handler of the chain may answer (True) or leave the message to the next.
+GuestHandler = Callable[[Turn], Awaitable[bool]]
 CommandHandler = Callable[[Turn, str], Awaitable[None]]
 Send = Callable[[Reply], Awaitable[None]]
 
@@ -48,11 +50,20 @@ class Router:
         self.commands: dict[str, Command] = {}
         self._ordered: list[Command] = []
         self.payload_handlers: dict[str, Handler] = {}
-        self.fallback: Handler | None = None
-        self.guest_handler: Handler | None = None
+        self._fallback: Handler | None = None
+        self._guests: tuple[GuestHandler, ...] = ()
         self._locks = KeyedLocks()
 
-    # -- registration (called from handlers' register functions, in bot.app) --------------
+    # -- registration (features' register methods, called by bot.bootstrap) -----------------
+    def set_guest_chain(self, *handlers: GuestHandler) -> None:
+        """Who handles messages from people who have not consented yet, in order (the composition
+        root declares it: consent answers, then questions, then the consent notice)."""
+        self._guests = handlers
+
+    def set_fallback(self, handler: Handler) -> None:
+        """Free text outside any flow, command or menu (the Q&A)."""
+        self._fallback = handler
+
     def add_flow(self, flow: StepFlow) -> None:
         self.flows[flow.name] = flow
 
@@ -182,8 +193,7 @@ class Router:
             await self.run_command(turn, msg.payload[4:], "")
             return
         if turn.person.user is None:
-            if self.guest_handler is not None:
-                await self.guest_handler(turn)
+            await self.guest(turn)
             return
         flow = self.flows.get(state.flow or "")
         if flow is not None and flow.has_step(state.step):
@@ -207,8 +217,14 @@ class Router:
         if typed is not None:
             await self.run_command(turn, typed, "")
             return
-        if self.fallback is not None:
-            await self.fallback(turn)
+        if self._fallback is not None:
+            await self._fallback(turn)
+
+    async def guest(self, turn: Turn) -> None:
+        """A message from someone without consent: the first handler of the chain that answers."""
+        for handler in self._guests:
+            if await handler(turn):
+                return
 
     def _typed_command(self, text: str) -> str | None:
         """A command typed as words without its slash ("khai bao", "lich hoc"): Zalo shows no
@@ -228,8 +244,7 @@ class Router:
             return
         if turn.person.role < command.role:
             if turn.person.role == Role.GUEST:
-                if self.guest_handler is not None:
-                    await self.guest_handler(turn)
+                await self.guest(turn)
                 return
             turn.say(_("Sorry, this command is only for officers or administrators of the association."))
             return

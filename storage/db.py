@@ -78,11 +78,26 @@ class Database:
             raise RuntimeError("database is not open")
         conn = self._writer
         async with self._lock:
-            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                await _finish(conn, "BEGIN IMMEDIATE")
+            except asyncio.CancelledError:
+                await _finish(conn, "ROLLBACK")  # the BEGIN ran: never leave it open for the next caller
+                raise
             try:
                 yield conn
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await _finish(conn, "ROLLBACK")
                 raise
             else:
-                await conn.execute("COMMIT")
+                await _finish(conn, "COMMIT")
+
+
+async def _finish(conn: aiosqlite.Connection, sql: str) -> None:
+    """Run a transaction statement to its end even when the caller is cancelled meanwhile (a task
+    stopped at shutdown): a BEGIN left open would make every later write fail."""
+    statement = asyncio.ensure_future(conn.execute(sql))
+    try:
+        await asyncio.shield(statement)
+    except asyncio.CancelledError:
+        await statement
+        raise

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, open_app
+from bot.bootstrap import Runtime, open_runtime
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.demo import seed_demo
@@ -29,13 +29,13 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[App]:
-    async with open_app(settings, clock) as built:
+async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[Runtime]:
+    async with open_runtime(settings, clock) as built:
         await seed_demo(built.services)
         yield built
 
 
 @pytest.fixture
-def chat(app: App) -> Transcript:
+def chat(app: Runtime) -> Transcript:
     """A terminal-channel conversation as family user ``console:fam``."""
     return Transcript(app.router, "fam")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from bot.app import App
+from bot.bootstrap import Runtime
 from bot.delivery.worker import ChannelLimits, DeliveryWorker
 from bot.model import Reply
 from handlers.broadcast.service import BroadcastMonitor
@@ -24,7 +24,7 @@ class Platform:
         self.texts.setdefault(chat_id, []).append(reply.text)
 
 
-async def residents(app: App, n: int, ward: int = 1) -> list[Transcript]:
+async def residents(app: Runtime, n: int, ward: int = 1) -> list[Transcript]:
     people = []
     for i in range(n):
         chat = Transcript(app.router, f"r{ward}-{i}")
@@ -42,7 +42,7 @@ async def compose(officer: Transcript, text: str, *answers: str) -> str:
     return await officer.send("1")  # confirm
 
 
-def setup(app: App) -> tuple[Platform, DeliveryWorker, BroadcastMonitor]:
+def setup(app: Runtime) -> tuple[Platform, DeliveryWorker, BroadcastMonitor]:
     platform = Platform()
     deliverers = {"console": platform}
     worker = DeliveryWorker(
@@ -54,7 +54,7 @@ def setup(app: App) -> tuple[Platform, DeliveryWorker, BroadcastMonitor]:
     return platform, worker, BroadcastMonitor(app.services, deliverers)
 
 
-async def test_officer_reaches_their_area_once_and_gets_a_report(app: App) -> None:
+async def test_officer_reaches_their_area_once_and_gets_a_report(app: Runtime) -> None:
     inside = await residents(app, 3, ward=1)  # Phường Liên Bảo, the demo officer's ward
     outside = await residents(app, 2, ward=2)
     await inside[2].send("/tatthongbao")
@@ -79,7 +79,7 @@ async def test_officer_reaches_their_area_once_and_gets_a_report(app: App) -> No
     assert sum(platform.delivered.values()) == 4  # three announcements and one report
 
 
-async def test_family_cannot_broadcast_and_officer_cannot_pick_everyone(app: App) -> None:
+async def test_family_cannot_broadcast_and_officer_cannot_pick_everyone(app: Runtime) -> None:
     family = (await residents(app, 1))[0]
     assert "chỉ dành cho cán bộ" in await family.send("/thongbao")
     officer = Transcript(app.router, "officer")
@@ -88,7 +88,7 @@ async def test_family_cannot_broadcast_and_officer_cannot_pick_everyone(app: App
     assert "Ai sẽ nhận" in text
 
 
-async def test_admin_can_write_to_everyone(app: App) -> None:
+async def test_admin_can_write_to_everyone(app: Runtime) -> None:
     await residents(app, 1, ward=1)
     await residents(app, 1, ward=3)
     admin = Transcript(app.router, "admin")
@@ -104,7 +104,7 @@ async def test_admin_can_write_to_everyone(app: App) -> None:
     assert platform.delivered["officer"] == 1
 
 
-async def test_scheduled_broadcast_waits_for_its_time(app: App) -> None:
+async def test_scheduled_broadcast_waits_for_its_time(app: Runtime) -> None:
     await residents(app, 1)
     officer = Transcript(app.router, "officer")
     await officer.send("/thongbao")
@@ -125,7 +125,7 @@ async def test_scheduled_broadcast_waits_for_its_time(app: App) -> None:
     assert platform.delivered["r1-0"] == 1
 
 
-async def test_bad_time_is_reasked(app: App) -> None:
+async def test_bad_time_is_reasked(app: Runtime) -> None:
     officer = Transcript(app.router, "officer")
     await officer.send("/thongbao")
     await officer.send("1")
@@ -138,7 +138,7 @@ async def test_bad_time_is_reasked(app: App) -> None:
     assert "60" in text
 
 
-async def test_audience_of_families_who_declared_or_not(app: App) -> None:
+async def test_audience_of_families_who_declared_or_not(app: Runtime) -> None:
     people = await residents(app, 3, ward=1)
     store = app.services.store
     now = app.services.clock.now()
@@ -167,7 +167,7 @@ async def test_audience_of_families_who_declared_or_not(app: App) -> None:
     assert all(len(platform.texts[p.user_id]) == 1 for p in people[1:])
 
 
-async def test_audience_of_a_training_session(app: App) -> None:
+async def test_audience_of_a_training_session(app: Runtime) -> None:
     from handlers.training import service as training
 
     people = await residents(app, 2, ward=1)

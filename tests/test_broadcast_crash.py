@@ -12,7 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.app import open_app
+from bot.bootstrap import open_runtime
 from bot.config import Settings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import announce_now, ward_of_telegram_people
@@ -26,7 +26,7 @@ FIRST_CHAT = 500_000
 
 async def prepare(database: Path) -> int:
     """A ward of RECIPIENTS Telegram users and one announcement fanned out to them."""
-    async with open_app(Settings(database_path=database)) as app:
+    async with open_runtime(Settings(database_path=database)) as app:
         await ward_of_telegram_people(app.services, "crash", RECIPIENTS, FIRST_CHAT)
         broadcast = await announce_now(
             app.services, "crash", "Mời các gia đình dự lễ công nhận Gia đình học tập."
@@ -66,7 +66,7 @@ async def test_kill_9_mid_broadcast_neither_duplicates_nor_loses(
 
     second = await start(telegram_api, database, tmp_path)
     try:
-        async with open_app(Settings(database_path=database)) as app:
+        async with open_runtime(Settings(database_path=database)) as app:
             store = app.services.store.read
 
             async def settled() -> bool:

@@ -107,7 +107,7 @@ async def test_officer_announces_with_a_picture_uploaded_once(
     telegram_api: FakeTelegram, telegram_bot: TelegramBot
 ) -> None:
     from bot import accounts
-    from bot.app import running
+    from bot.bootstrap import background
 
     services = telegram_bot.app.services
     invite = await accounts.create_invite(services, "officer", "lien_bao", by="test")
@@ -118,7 +118,7 @@ async def test_officer_announces_with_a_picture_uploaded_once(
     for family in families:
         await family.onboard()
 
-    async with running(telegram_bot.app, {"telegram": telegram_bot.channel}):
+    async with background(telegram_bot.app, {"telegram": telegram_bot.channel}):
         await hoa.send("/thongbao", expect="Ai sẽ nhận thông báo?")
         await hoa.tap("Mọi người ở Phường Liên Bảo (5 người)", expect="Gõ nội dung thông báo")
         await hoa.send("Lễ trao giấy khen Gia đình học tập lúc 8h Chủ nhật.", expect="Kèm một ảnh?")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from bot.app import App, open_app
+from bot.bootstrap import Runtime, open_runtime, serve
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.feature import DataError
 from handlers.declaration import cli
 from handlers.declaration.criteria import (
     MET,
@@ -204,22 +206,25 @@ async def test_a_bad_criteria_file_stops_the_bot_at_start(
     tmp_path: Path, settings: Settings, clock: ManualClock
 ) -> None:
     bad = write(tmp_path, '[[criterion]]\nid = "x"\ntitle = "T"\ncheck = "nope"\n')
-    # Settings has no criteria_path yet (see the report): set the attribute the loader looks for.
-    broken = Settings(database_path=settings.database_path)
-    object.__setattr__(broken, "criteria_path", bad)
-    with pytest.raises(CriteriaError, match="check must be one of"):
-        async with open_app(broken, clock):
+    broken = dataclasses.replace(settings, criteria_path=bad)
+    # Commands that do not use the criteria (admin, report) still work…
+    async with open_runtime(broken, clock) as runtime:
+        assert await runtime.services.store.read.areas.count() == 0
+    # …but the bot does not start: one line naming the file and the mistake.
+    with pytest.raises(DataError, match=f"{bad}.*check must be one of"):
+        async with serve(broken, clock, channels=lambda runtime: {}):
             pass
 
 
-async def test_cli_checks_a_file(app: App, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert await cli.run(argparse.Namespace(file=None), app) == 0
+async def test_cli_checks_a_file(app: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert await cli.run(argparse.Namespace(file=None), app.services) == 0
     out = capsys.readouterr().out
     assert "6 criteria, valid" in out and "children_school [each_member]" in out
     assert "require: (activities count_gte 1 or learning in" in out
     bad = write(tmp_path, '[[criterion]]\nid = "x"\ntitle = "T"\ncheck = "each_member"\n')
-    assert await cli.run(argparse.Namespace(file=bad), app) == 1
+    assert await cli.run(argparse.Namespace(file=bad), app.services) == 1
     assert "'require' is missing" in capsys.readouterr().err
     parser = argparse.ArgumentParser()
-    cli.add_parser(parser.add_subparsers(dest="command"))
+    commands = parser.add_subparsers(dest="command")
+    cli.add_parsers(commands, commands)
     assert parser.parse_args(["criteria", "x.toml"]).file == Path("x.toml")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot.app import App, open_app
+from bot.bootstrap import Runtime, open_runtime
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.demo import seed_demo
@@ -43,7 +43,7 @@ async def declare_small(
 async def test_household_of_five_with_mistakes_a_restart_and_changes(
     settings: Settings, clock: ManualClock
 ) -> None:
-    async with open_app(settings, clock) as first:
+    async with open_runtime(settings, clock) as first:
         await seed_demo(first.services)
         chat = Transcript(first.router, "fam")
         await chat.onboard()
@@ -89,7 +89,7 @@ async def test_household_of_five_with_mistakes_a_restart_and_changes(
         assert "Đã ghi: 3. Con, sinh năm 2012." in text and "Gia đình còn ai khác" in text
 
     # The bot stops and starts again on the same database: the draft is still there.
-    async with open_app(settings, clock) as second:
+    async with open_runtime(settings, clock) as second:
         chat = Transcript(second.router, "fam")
         text = await chat.send("co")
         assert "Thành viên thứ 4" in text
@@ -165,7 +165,7 @@ async def test_household_of_five_with_mistakes_a_restart_and_changes(
         assert any(a.action == "declaration.submitted" and a.actor == "console:fam" for a in audit)
 
 
-async def test_the_draft_stays_small(app: App, chat: Transcript) -> None:
+async def test_the_draft_stays_small(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     text = await declare_small(chat, note="Cả nhà cùng đọc sách mỗi tối", send=False)
     assert SUMMARY in text
@@ -178,7 +178,7 @@ async def test_the_draft_stays_small(app: App, chat: Transcript) -> None:
     assert set(state.draft) <= {"yr", "h", "a", "m", "c", "e", "n", "p", "ret"}
 
 
-async def test_nothing_is_stored_before_consent(app: App, chat: Transcript) -> None:
+async def test_nothing_is_stored_before_consent(app: Runtime, chat: Transcript) -> None:
     text = await chat.send("/khaibao")
     assert "Bạn có đồng ý không?" in text
     assert await app.services.store.read.users.by_key("console:fam") is None
@@ -186,7 +186,7 @@ async def test_nothing_is_stored_before_consent(app: App, chat: Transcript) -> N
     assert await app.services.store.read.users.by_key("console:fam") is None
 
 
-async def test_cancel_discards_the_draft(app: App, chat: Transcript) -> None:
+async def test_cancel_discards_the_draft(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     await chat.send("/khaibao")
     await chat.send("Lê Văn Cường")
@@ -198,7 +198,7 @@ async def test_cancel_discards_the_draft(app: App, chat: Transcript) -> None:
     assert HEAD_QUESTION in text and "Hiện ghi" not in text
 
 
-async def test_help_in_the_middle_keeps_the_step(app: App, chat: Transcript) -> None:
+async def test_help_in_the_middle_keeps_the_step(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     await chat.send("/khaibao")
     await chat.send("Lê Văn Cường")
@@ -211,7 +211,7 @@ async def test_help_in_the_middle_keeps_the_step(app: App, chat: Transcript) -> 
 
 
 async def test_one_declaration_per_household_and_year_then_amend_with_history(
-    app: App, chat: Transcript, clock: ManualClock
+    app: Runtime, chat: Transcript, clock: ManualClock
 ) -> None:
     await chat.onboard()
     text = await declare_small(chat)
@@ -263,7 +263,7 @@ async def test_one_declaration_per_household_and_year_then_amend_with_history(
     assert "năm 2027" in text and "Các năm trước" in text and "Năm 2026: đang chờ" in text
 
 
-async def test_english_speakers_get_the_form_in_english(app: App) -> None:
+async def test_english_speakers_get_the_form_in_english(app: Runtime) -> None:
     chat = Transcript(app.router, "eng", language="en")
     await chat.send("/start")
     await chat.send("1")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot import accounts
-from bot.app import running
+from bot.bootstrap import background
 from handlers.declaration.criteria import load_criteria
 from tests.fakes.telegram_api import BotMessage, FakeChat, FakeTelegram
 
@@ -110,7 +110,7 @@ async def test_household_of_five_on_telegram(telegram_api: FakeTelegram, telegra
     listing = await hoa.send("/duyet", expect="Bản khai báo chờ xem xét — Phường Liên Bảo (1)")
     opened = listing.labels[0]
     await hoa.tap(opened, expect="Lịch sử thay đổi")
-    async with running(app, {"telegram": telegram_bot.channel}):
+    async with background(app, {"telegram": telegram_bot.channel}):
         await hoa.tap("Xác nhận", expect="Đã xác nhận bản khai báo")
         notice = await telegram_api.wait_for_message(
             an.chat_id, contains="đã kiểm tra và xác nhận", after=mark

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import App
+from bot.bootstrap import Runtime
 from bot.context import Answer
 from bot.flow import Reask
 from handlers.declaration import validate
@@ -12,14 +12,14 @@ from handlers.declaration.model import ACTIVITIES, LEARNING, RELATIONS
 from tests.helpers import Transcript
 
 
-async def draft_of(app: App) -> tuple[str | None, dict]:
+async def draft_of(app: Runtime) -> tuple[str | None, dict]:
     user = await app.services.store.read.users.by_key("console:fam")
     assert user is not None
     state = await app.services.store.read.conversations.load(user.id)
     return state.step, state.draft
 
 
-async def wrong(app: App, chat: Transcript, answer: str, hint: str, question: str) -> None:
+async def wrong(app: Runtime, chat: Transcript, answer: str, hint: str, question: str) -> None:
     """Send a wrong answer: the hint and the same question come back; the draft is unchanged."""
     step_before, draft_before = await draft_of(app)
     text = await chat.send(answer)
@@ -112,7 +112,7 @@ def test_several_choices_typed() -> None:
 # -- every step through the chat --------------------------------------------------------------
 
 
-async def test_every_step_reasks_after_a_wrong_answer(app: App, chat: Transcript) -> None:
+async def test_every_step_reasks_after_a_wrong_answer(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     await chat.send("/khaibao")
     head_q = "họ và tên chủ hộ"
@@ -220,7 +220,7 @@ async def test_every_step_reasks_after_a_wrong_answer(app: App, chat: Transcript
     assert "đã được gửi" in text
 
 
-async def test_an_old_button_outside_its_step_is_refused(app: App, chat: Transcript) -> None:
+async def test_an_old_button_outside_its_step_is_refused(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     await chat.send("/khaibao")
     await chat.send("Phạm Văn Dũng")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from bot.app import App
+from bot.bootstrap import Runtime
 from bot.delivery.errors import (
     DeliveryError,
     PermanentFailure,
@@ -35,7 +35,7 @@ class RecordingPlatform:
         self.delivered[chat_id] += 1
 
 
-async def make_people(app: App, count: int) -> list[User]:
+async def make_people(app: Runtime, count: int) -> list[User]:
     now = app.services.clock.now()
     people = []
     async with app.services.store.write() as tx:
@@ -53,7 +53,7 @@ async def make_people(app: App, count: int) -> list[User]:
     return people
 
 
-def worker_for(app: App, platform: RecordingPlatform) -> DeliveryWorker:
+def worker_for(app: Runtime, platform: RecordingPlatform) -> DeliveryWorker:
     return DeliveryWorker(
         app.services.store,
         app.services.clock,
@@ -63,7 +63,7 @@ def worker_for(app: App, platform: RecordingPlatform) -> DeliveryWorker:
     )
 
 
-async def enqueue_all(app: App, people: list[User], purpose: str) -> int:
+async def enqueue_all(app: Runtime, people: list[User], purpose: str) -> int:
     created = 0
     async with app.services.store.write() as tx:
         for person in people:
@@ -71,7 +71,7 @@ async def enqueue_all(app: App, people: list[User], purpose: str) -> int:
     return created
 
 
-async def test_each_person_gets_a_purpose_once(app: App) -> None:
+async def test_each_person_gets_a_purpose_once(app: Runtime) -> None:
     people = await make_people(app, 5)
     assert await enqueue_all(app, people, "news:1") == 5
     assert await enqueue_all(app, people, "news:1") == 0  # same reason again: nothing new
@@ -82,7 +82,7 @@ async def test_each_person_gets_a_purpose_once(app: App) -> None:
     assert platform.delivered == Counter({f"p{i}": 1 for i in range(5)})
 
 
-async def test_failures_end_in_the_right_final_states(app: App) -> None:
+async def test_failures_end_in_the_right_final_states(app: Runtime) -> None:
     people = await make_people(app, 4)
     platform = RecordingPlatform()
     platform.script = {
@@ -114,7 +114,7 @@ async def test_failures_end_in_the_right_final_states(app: App) -> None:
     assert rows[people[2].id].state == "failed" and rows[people[2].id].attempts == 3
 
 
-async def test_unreachable_people_are_not_tried_again(app: App) -> None:
+async def test_unreachable_people_are_not_tried_again(app: Runtime) -> None:
     people = await make_people(app, 1)
     platform = RecordingPlatform()
     platform.script = {"p0": [Unreachable("chat not found")]}
@@ -128,7 +128,7 @@ async def test_unreachable_people_are_not_tried_again(app: App) -> None:
     assert platform.delivered["p0"] == 0
 
 
-async def test_interrupted_rows_become_uncertain_not_resent(app: App) -> None:
+async def test_interrupted_rows_become_uncertain_not_resent(app: Runtime) -> None:
     people = await make_people(app, 2)
     await enqueue_all(app, people, "news:3")
     rows = await app.services.store.read.outbox.rows("news:3")

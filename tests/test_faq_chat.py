@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from bot.app import App
+from bot.bootstrap import Runtime
 from bot.clock import ManualClock
 from tests.helpers import Transcript
 
 
-async def test_family_gets_an_answer_with_its_source_and_related_topics(app: App, chat: Transcript) -> None:
+async def test_family_gets_an_answer_with_its_source_and_related_topics(
+    app: Runtime, chat: Transcript
+) -> None:
     await chat.onboard()
     text = await chat.send("con bi khuyet tat ko di hoc thi co dc gdht ko")
     assert "trẻ không thể học vì sức khỏe hoặc khuyết tật được miễn" in text
@@ -16,7 +18,7 @@ async def test_family_gets_an_answer_with_its_source_and_related_topics(app: App
     assert all(len(p.encode()) <= 64 for p in chat.buttons)
 
 
-async def test_a_related_topic_by_button_or_by_its_typed_number(app: App, chat: Transcript) -> None:
+async def test_a_related_topic_by_button_or_by_its_typed_number(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     await chat.send("tiêu chí gia đình học tập")
     assert chat.buttons[0] == "faq:process.register"
@@ -27,14 +29,14 @@ async def test_a_related_topic_by_button_or_by_its_typed_number(app: App, chat: 
     assert "Đăng ký Gia đình học tập" in text
 
 
-async def test_old_and_new_tone_placement_get_the_same_answer(app: App, chat: Transcript) -> None:
+async def test_old_and_new_tone_placement_get_the_same_answer(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     first = await chat.send("làng văn hoá kiểu mẫu")
     second = await chat.send("làng văn hóa kiểu mẫu")
     assert first == second and "16 chính sách hỗ trợ" in first
 
 
-async def test_greetings_land_on_help(app: App, chat: Transcript) -> None:
+async def test_greetings_land_on_help(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     text = await chat.send("xin chào")
     assert "Xin chào! Tôi có thể giúp gì cho bạn?" in text
@@ -43,14 +45,14 @@ async def test_greetings_land_on_help(app: App, chat: Transcript) -> None:
     assert "/hoicanbo" in text
 
 
-async def test_thanks_get_a_short_reply(app: App, chat: Transcript) -> None:
+async def test_thanks_get_a_short_reply(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     assert "Không có gì" in await chat.send("cam on")
     assert await app.services.store.read.questions.count_misses(app.services.clock.now().date()) == 0
 
 
 async def test_unsure_offers_the_nearest_topics_and_an_officer_and_logs_the_text_only(
-    app: App, chat: Transcript, clock: ManualClock
+    app: Runtime, chat: Transcript, clock: ManualClock
 ) -> None:
     await chat.onboard()
     text = await chat.send("gia vang hom nay bao nhieu")
@@ -65,7 +67,7 @@ async def test_unsure_offers_the_nearest_topics_and_an_officer_and_logs_the_text
     assert user is not None and await store.questions.by_user(user.id) == []
 
 
-async def test_english_speakers_get_english_answers(app: App, chat: Transcript) -> None:
+async def test_english_speakers_get_english_answers(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     await chat.send("/lang en")
     text = await chat.send("do grandparents over 60 have to study")
@@ -73,7 +75,7 @@ async def test_english_speakers_get_english_answers(app: App, chat: Transcript) 
     assert "📄 Source: QĐ 448/QĐ-KHVN, Vietnam Study Promotion Association" in text
 
 
-async def test_guests_may_ask_but_nothing_is_stored(app: App, chat: Transcript) -> None:
+async def test_guests_may_ask_but_nothing_is_stored(app: Runtime, chat: Transcript) -> None:
     text = await chat.send("tieu chi dong ho hoc tap")
     assert "Dòng họ học tập" in text and "Nguồn: QĐ 387/QĐ-TTg" in text
     assert "Tôi chưa lưu gì về bạn" in text
@@ -84,7 +86,7 @@ async def test_guests_may_ask_but_nothing_is_stored(app: App, chat: Transcript) 
 
 
 async def test_guests_unsure_or_asking_for_an_officer_get_the_consent_notice(
-    app: App, chat: Transcript
+    app: Runtime, chat: Transcript
 ) -> None:
     text = await chat.send("thoi tiet hom nay the nao")
     assert "chỉ sau khi bạn đồng ý" in text and "Bạn có đồng ý không?" in text
@@ -96,19 +98,19 @@ async def test_guests_unsure_or_asking_for_an_officer_get_the_consent_notice(
     assert await app.services.store.read.questions.count_misses(app.services.clock.now().date()) == 0
 
 
-async def test_guest_consent_words_still_work(app: App, chat: Transcript) -> None:
+async def test_guest_consent_words_still_work(app: Runtime, chat: Transcript) -> None:
     await chat.send("tieu chi gia dinh hoc tap")
     text = await chat.send("dong y")
     assert "phường/xã nào" in text
 
 
-async def test_a_forged_or_old_topic_button(app: App, chat: Transcript) -> None:
+async def test_a_forged_or_old_topic_button(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     text = await chat.press("faq:no.such.topic")
     assert "Nội dung này không còn nữa" in text
 
 
-async def test_only_officers_and_admins_reload_the_knowledge_base(app: App, chat: Transcript) -> None:
+async def test_only_officers_and_admins_reload_the_knowledge_base(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     assert "chỉ dành cho cán bộ" in await chat.send("/taidulieu")
     officer = Transcript(app.router, "officer")
@@ -116,7 +118,7 @@ async def test_only_officers_and_admins_reload_the_knowledge_base(app: App, chat
     assert "Đã tải lại kho hỏi–đáp: 25 nội dung tiếng Việt, 25 nội dung tiếng Anh." in text
 
 
-async def test_admins_see_the_most_frequent_unanswered_questions(app: App, chat: Transcript) -> None:
+async def test_admins_see_the_most_frequent_unanswered_questions(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     other = Transcript(app.router, "fam2")
     await other.onboard()

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
-    cli.add_parser(sub)
+    cli.add_parsers(sub, sub)
     return parser.parse_args(["ask", *argv])
 
 

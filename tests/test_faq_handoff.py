@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import accounts
-from bot.app import App
+from bot.bootstrap import Runtime
 from bot.clock import ManualClock
 from storage.outbox import DueMessage
 from tests.helpers import Transcript
@@ -13,12 +13,12 @@ from tests.helpers import Transcript
 UNSURE = "nha toi o xa truong thi co duoc ho tro xe dua don ko"
 
 
-async def due(app: App, prefix: str) -> list[DueMessage]:
+async def due(app: Runtime, prefix: str) -> list[DueMessage]:
     rows = await app.services.store.read.outbox.due(app.services.clock.now() + timedelta(days=30))
     return [r for r in rows if r.purpose.startswith(prefix)]
 
 
-async def hand_off(app: App, chat: Transcript) -> int:
+async def hand_off(app: Runtime, chat: Transcript) -> int:
     """Ask something the bot is unsure of and send it to the officer; the question's id."""
     await chat.send(UNSURE)
     assert chat.buttons[-1] == "faqh:send"
@@ -30,7 +30,7 @@ async def hand_off(app: App, chat: Transcript) -> int:
     return questions[-1].id
 
 
-async def test_family_asks_officer_answers_family_receives(app: App, chat: Transcript) -> None:
+async def test_family_asks_officer_answers_family_receives(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()  # Tổ dân phố 1, Phường Liên Bảo: the demo officer's ward
     qid = await hand_off(app, chat)
     store = app.services.store.read
@@ -68,7 +68,7 @@ async def test_family_asks_officer_answers_family_receives(app: App, chat: Trans
     assert len(await due(app, "faq-answer:")) == 1
 
 
-async def test_the_question_is_stored_only_when_the_family_sends_it(app: App, chat: Transcript) -> None:
+async def test_the_question_is_stored_only_when_the_family_sends_it(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     await chat.send(UNSURE)
     user = await app.services.store.read.users.by_key("console:fam")
@@ -76,7 +76,7 @@ async def test_the_question_is_stored_only_when_the_family_sends_it(app: App, ch
     assert await due(app, "faq-question:") == []
 
 
-async def test_officer_can_rewrite_the_answer_before_sending(app: App, chat: Transcript) -> None:
+async def test_officer_can_rewrite_the_answer_before_sending(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     qid = await hand_off(app, chat)
     officer = Transcript(app.router, "officer")
@@ -90,7 +90,7 @@ async def test_officer_can_rewrite_the_answer_before_sending(app: App, chat: Tra
     assert "Bản chính thức" in answer.reply.text and "Bản nháp" not in answer.reply.text
 
 
-async def test_only_officers_of_the_area_may_answer(app: App, chat: Transcript) -> None:
+async def test_only_officers_of_the_area_may_answer(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     qid = await hand_off(app, chat)
     # A forged reply button from the family is refused.
@@ -108,7 +108,7 @@ async def test_only_officers_of_the_area_may_answer(app: App, chat: Transcript) 
     assert "Đã gửi" in await admin.send("co")
 
 
-async def test_a_question_answered_meanwhile_is_not_answered_twice(app: App, chat: Transcript) -> None:
+async def test_a_question_answered_meanwhile_is_not_answered_twice(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     qid = await hand_off(app, chat)
     officer = Transcript(app.router, "officer")
@@ -124,7 +124,7 @@ async def test_a_question_answered_meanwhile_is_not_answered_twice(app: App, cha
 
 
 async def test_open_questions_are_listed_and_marked_late_after_48_hours(
-    app: App, chat: Transcript, clock: ManualClock
+    app: Runtime, chat: Transcript, clock: ManualClock
 ) -> None:
     await chat.onboard()
     first = await hand_off(app, chat)
@@ -141,7 +141,7 @@ async def test_open_questions_are_listed_and_marked_late_after_48_hours(
     assert "chỉ dành cho cán bộ" in await chat.send("/cauhoichuatraloi")
 
 
-async def test_without_an_officer_in_the_area_the_admins_receive_it(app: App, chat: Transcript) -> None:
+async def test_without_an_officer_in_the_area_the_admins_receive_it(app: Runtime, chat: Transcript) -> None:
     await chat.onboard(ward_number=2)  # Phường Tích Sơn has no officer in the demo
     await chat.send(UNSURE)
     text = await chat.press("faqh:send")
@@ -151,7 +151,7 @@ async def test_without_an_officer_in_the_area_the_admins_receive_it(app: App, ch
     assert admin is not None and notice.user_id == admin.id
 
 
-async def test_ask_an_officer_with_the_command(app: App, chat: Transcript) -> None:
+async def test_ask_an_officer_with_the_command(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     text = await chat.send("/hoicanbo")
     assert "gõ câu hỏi gửi cán bộ khuyến học Tổ dân phố 1" in text
@@ -166,7 +166,7 @@ async def test_ask_an_officer_with_the_command(app: App, chat: Transcript) -> No
     assert "Đã hủy" in await chat.send("/huy")
 
 
-async def test_when_the_family_deletes_its_data_the_question_goes_too(app: App, chat: Transcript) -> None:
+async def test_when_the_family_deletes_its_data_the_question_goes_too(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     qid = await hand_off(app, chat)
     await chat.send("/xoadulieu")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot import accounts
-from bot.app import running
+from bot.bootstrap import background
 from tests.fakes.telegram_api import FakeTelegram
 
 if TYPE_CHECKING:  # imported by pytest as a plugin; importing it here first would skip its rewrite
@@ -39,7 +39,7 @@ async def test_family_asks_officer_answers_family_receives(
 
     unsure = await an.send(UNSURE, expect="Tôi chưa chắc")
     assert unsure.labels[-1] == "📨 Gửi câu hỏi cho cán bộ"
-    async with running(app, {"telegram": telegram_bot.channel}):
+    async with background(app, {"telegram": telegram_bot.channel}):
         mark = telegram_api.mark()
         await an.tap("📨 Gửi câu hỏi cho cán bộ", expect="Tôi đã gửi câu hỏi của bạn")
         notice = await telegram_api.wait_for_message(hoa.chat_id, contains=UNSURE, after=mark)

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from bot.app import App
+from bot.bootstrap import Runtime
 from bot.channels.console import ConsoleChannel
 from bot.channels.zalo import ZaloChannel
 from bot.config import Settings
@@ -44,7 +44,7 @@ CHOICE_LINE = re.compile(r"^  (?P<number>\d+)\. (?P<label>.+)$")
 class Driver(Protocol):
     channel: str
     user_key: str
-    app: App
+    app: Runtime
 
     async def send_text(self, text: str) -> None:
         """Type a message, as the person would."""
@@ -105,7 +105,7 @@ def check_number(driver: Driver, label: str, number: int) -> None:
 class ConsoleDriver:
     channel = "console"
 
-    def __init__(self, app: App, user_id: str = "fam") -> None:
+    def __init__(self, app: Runtime, user_id: str = "fam") -> None:
         self.app = app
         self.user_key = f"console:{user_id}"
         self._written: list[str] = []
@@ -143,7 +143,7 @@ class ZaloDriver:
     channel = "zalo"
 
     def __init__(
-        self, app: App, fake: FakeZaloApi, zalo: ZaloChannel, user_id: str = "6ede9afa66b88fe6d6a9"
+        self, app: Runtime, fake: FakeZaloApi, zalo: ZaloChannel, user_id: str = "6ede9afa66b88fe6d6a9"
     ) -> None:
         self.app = app
         self.fake = fake
@@ -234,7 +234,7 @@ class TelegramDriver:
 
 
 @pytest.fixture
-def console_driver(app: App) -> ConsoleDriver:
+def console_driver(app: Runtime) -> ConsoleDriver:
     return ConsoleDriver(app)
 
 
@@ -244,7 +244,7 @@ def telegram_driver(telegram_api: object, telegram_bot: object) -> TelegramDrive
 
 
 @pytest.fixture
-async def zalo_driver(app: App, settings: Settings) -> AsyncIterator[ZaloDriver]:
+async def zalo_driver(app: Runtime, settings: Settings) -> AsyncIterator[ZaloDriver]:
     fake = await FakeZaloApi().start()
     # The default pace (10 messages/s) would make a long form wait on the limiter, not on the bot.
     zalo_settings = dataclasses.replace(

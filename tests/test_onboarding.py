@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.app import App, open_app
+from bot.bootstrap import Runtime, open_runtime
 from bot.clock import ManualClock
 from bot.config import Settings
 from tests.helpers import Transcript
 
 
-async def test_nothing_is_stored_before_consent(app: App, chat: Transcript) -> None:
+async def test_nothing_is_stored_before_consent(app: Runtime, chat: Transcript) -> None:
     text = await chat.send("/start")
     assert "Bạn có đồng ý không?" in text
     assert await app.services.store.read.users.by_key("console:fam") is None
@@ -16,14 +16,14 @@ async def test_nothing_is_stored_before_consent(app: App, chat: Transcript) -> N
     assert await app.services.store.read.users.by_key("console:fam") is None
 
 
-async def test_decline_stores_nothing(app: App, chat: Transcript) -> None:
+async def test_decline_stores_nothing(app: Runtime, chat: Transcript) -> None:
     await chat.send("/start")
     text = await chat.send("khong dong y")
     assert "không lưu gì" in text
     assert await app.services.store.read.users.by_key("console:fam") is None
 
 
-async def test_family_completes_onboarding_typing_without_accents(app: App, chat: Transcript) -> None:
+async def test_family_completes_onboarding_typing_without_accents(app: Runtime, chat: Transcript) -> None:
     await chat.send("/start")
     text = await chat.send("dong y")
     assert "phường/xã nào" in text
@@ -38,7 +38,7 @@ async def test_family_completes_onboarding_typing_without_accents(app: App, chat
     assert await app.services.store.read.events.count("user.registered") == 1
 
 
-async def test_bad_input_reasks_the_same_step(app: App, chat: Transcript) -> None:
+async def test_bad_input_reasks_the_same_step(app: Runtime, chat: Transcript) -> None:
     await chat.send("/start")
     await chat.send("1")
     text = await chat.send("99")
@@ -53,7 +53,7 @@ async def test_bad_input_reasks_the_same_step(app: App, chat: Transcript) -> Non
 
 
 async def test_restart_mid_flow_resumes(settings: Settings, clock: ManualClock) -> None:
-    async with open_app(settings, clock) as first:
+    async with open_runtime(settings, clock) as first:
         from bot.demo import seed_demo
 
         await seed_demo(first.services)
@@ -61,13 +61,13 @@ async def test_restart_mid_flow_resumes(settings: Settings, clock: ManualClock) 
         await chat.send("/start")
         await chat.send("1")
         await chat.send("2")  # Phường Tích Sơn
-    async with open_app(settings, clock) as second:
+    async with open_runtime(settings, clock) as second:
         chat = Transcript(second.router, "fam")
         text = await chat.send("1")  # first village of Tích Sơn
         assert "Tổ dân phố Vĩnh Thịnh, Phường Tích Sơn" in text
 
 
-async def test_family_cannot_run_officer_or_admin_commands(app: App, chat: Transcript) -> None:
+async def test_family_cannot_run_officer_or_admin_commands(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     for command in ("/nguoidung", "/moi lien_bao"):
         text = await chat.send(command)
@@ -77,7 +77,7 @@ async def test_family_cannot_run_officer_or_admin_commands(app: App, chat: Trans
     assert "chỉ dành cho cán bộ" in text
 
 
-async def test_cancel_discards_the_flow(app: App, chat: Transcript) -> None:
+async def test_cancel_discards_the_flow(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     await chat.send("/khuvuc")
     text = await chat.send("/huy")
@@ -86,14 +86,14 @@ async def test_cancel_discards_the_flow(app: App, chat: Transcript) -> None:
     assert "Không có việc gì" in text
 
 
-async def test_help_during_flow_reasks_step(app: App, chat: Transcript) -> None:
+async def test_help_during_flow_reasks_step(app: Runtime, chat: Transcript) -> None:
     await chat.send("/start")
     await chat.send("1")
     text = await chat.send("/help")
     assert "/lichhoc" in text and "phường/xã nào" in text
 
 
-async def test_commands_typed_as_words_without_slash(app: App, chat: Transcript) -> None:
+async def test_commands_typed_as_words_without_slash(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     text = await chat.send("lich hoc")
     assert "Các buổi tập huấn sắp tới" in text

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.app import App
+from bot.bootstrap import Runtime
 from tests.helpers import Transcript
 from tests.test_declaration_flow import declare_small
 
 
-async def test_my_data_shows_declarations_history_and_the_draft(app: App, chat: Transcript) -> None:
+async def test_my_data_shows_declarations_history_and_the_draft(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     await declare_small(chat, head="Trần Thị Bình", note="Cả nhà đọc sách mỗi tối")
     await chat.send("/khaibao")
@@ -37,7 +37,7 @@ async def test_my_data_shows_declarations_history_and_the_draft(app: App, chat: 
 
 
 async def test_delete_my_data_removes_declarations_and_keeps_anonymous_counts(
-    app: App, chat: Transcript
+    app: Runtime, chat: Transcript
 ) -> None:
     await chat.onboard()
     await declare_small(chat, head="Trần Thị Bình")
@@ -75,7 +75,9 @@ async def test_delete_my_data_removes_declarations_and_keeps_anonymous_counts(
     assert "Bản khai báo này không còn nữa" in text
 
 
-async def test_an_officer_deleting_their_data_leaves_the_families_reviews(app: App, chat: Transcript) -> None:
+async def test_an_officer_deleting_their_data_leaves_the_families_reviews(
+    app: Runtime, chat: Transcript
+) -> None:
     await chat.onboard()
     await declare_small(chat)
     store = app.services.store.read
@@ -98,7 +100,7 @@ async def test_an_officer_deleting_their_data_leaves_the_families_reviews(app: A
     assert "đã được cán bộ khuyến học xác nhận" in text
 
 
-async def test_my_data_lists_sign_ups_questions_and_announcement_choice(app: App) -> None:
+async def test_my_data_lists_sign_ups_questions_and_announcement_choice(app: Runtime) -> None:
     from handlers.training import service as training
 
     chat = Transcript(app.router, "priv")

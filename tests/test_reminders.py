@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.app import App, open_app
+from bot.bootstrap import Runtime, open_runtime
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.scheduler import SWEEP_JOB, WAKE_JOB, ReminderScheduler
 from handlers.training import service
 from handlers.training.reminders import QuietHours, plan
+from handlers.training.scheduler import SWEEP_JOB, WAKE_JOB, ReminderScheduler
 from storage.sessions import SessionChanges
 from tests.helpers import Transcript
 from tests.test_training_support import HANOI, add_person, add_session, local, outbox, outbox_text
@@ -50,7 +50,9 @@ def test_configurable_offsets_per_session() -> None:
 
 
 # -- firing ----------------------------------------------------------------------------------------
-async def test_reminder_is_queued_at_its_time_in_the_persons_language(app: App, clock: ManualClock) -> None:
+async def test_reminder_is_queued_at_its_time_in_the_persons_language(
+    app: Runtime, clock: ManualClock
+) -> None:
     session = await add_session(app, local(26, 14), place="Hội trường <UBND>")
     vi = await add_person(app, "lan")
     en = await add_person(app, "tom", language="en")
@@ -79,7 +81,7 @@ async def test_reminder_is_queued_at_its_time_in_the_persons_language(app: App, 
     assert len(await outbox(app, "reminder:")) == 4
 
 
-async def test_scheduler_arms_one_wake_up_for_the_earliest_reminder(app: App, clock: ManualClock) -> None:
+async def test_scheduler_arms_one_wake_up_for_the_earliest_reminder(app: Runtime, clock: ManualClock) -> None:
     early = await add_session(app, local(26, 14))
     late = await add_session(app, local(27, 14))
     person = await add_person(app, "lan")
@@ -107,7 +109,7 @@ async def test_scheduler_arms_one_wake_up_for_the_earliest_reminder(app: App, cl
 # -- restarts --------------------------------------------------------------------------------------
 async def _signed_up(settings: Settings, clock: ManualClock) -> tuple[int, int]:
     """A session on 26/11 14:00 with one person signed up; the app is closed afterwards."""
-    async with open_app(settings, clock) as app:
+    async with open_runtime(settings, clock) as app:
         from bot.demo import seed_demo
 
         await seed_demo(app.services)
@@ -125,7 +127,7 @@ async def test_restart_before_the_due_time_sends_nothing_early(
 ) -> None:
     session_id, _user = await _signed_up(settings, clock)
     clock.set(local(25, 10))  # back up before the 1-day reminder (14:00)
-    async with open_app(settings, clock) as app:
+    async with open_runtime(settings, clock) as app:
         reminders = ReminderScheduler(app.services)
         report = await reminders.start()
         try:
@@ -141,7 +143,7 @@ async def test_restart_before_the_due_time_sends_nothing_early(
 async def test_reminder_due_while_down_is_sent_at_start(settings: Settings, clock: ManualClock) -> None:
     session_id, _user = await _signed_up(settings, clock)
     clock.set(local(25, 16))  # down from before 14:00 until 16:00; the session is tomorrow
-    async with open_app(settings, clock) as app:
+    async with open_runtime(settings, clock) as app:
         reminders = ReminderScheduler(app.services)
         report = await reminders.start()
         await reminders.stop()
@@ -155,7 +157,7 @@ async def test_reminders_due_while_down_past_the_start_are_skipped_and_recorded(
 ) -> None:
     session_id, _user = await _signed_up(settings, clock)
     clock.set(local(26, 14, 5))  # down through both reminders and the start
-    async with open_app(settings, clock) as app:
+    async with open_runtime(settings, clock) as app:
         reminders = ReminderScheduler(app.services)
         report = await reminders.start()
         await reminders.stop()
@@ -172,7 +174,7 @@ async def test_a_reminder_is_never_sent_twice_across_restarts(settings: Settings
     await _signed_up(settings, clock)
     clock.set(local(25, 14))
     for _ in range(3):  # fire, then start again twice at the same moment and later
-        async with open_app(settings, clock) as app:
+        async with open_runtime(settings, clock) as app:
             reminders = ReminderScheduler(app.services)
             await reminders.start()
             await reminders.tick()
@@ -186,7 +188,7 @@ async def test_two_processes_on_one_database_never_double_send(
 ) -> None:
     await _signed_up(settings, clock)
     clock.set(local(25, 14))
-    async with open_app(settings, clock) as first, open_app(settings, clock) as second:
+    async with open_runtime(settings, clock) as first, open_runtime(settings, clock) as second:
         a, b = ReminderScheduler(first.services), ReminderScheduler(second.services)
         reports = await asyncio.gather(a.tick(), b.tick(), a.tick(), b.tick())
         assert sum(r.queued for r in reports) == 1
@@ -198,7 +200,7 @@ async def test_after_a_long_outage_only_the_latest_reminder_is_sent(
 ) -> None:
     session_id, _user = await _signed_up(settings, clock)
     clock.set(local(26, 13))  # down through both reminders; the session starts in an hour
-    async with open_app(settings, clock) as app:
+    async with open_runtime(settings, clock) as app:
         report = await ReminderScheduler(app.services).tick()
         assert (report.queued, report.skipped) == (1, 1)
         assert [r.purpose for r in await outbox(app, "reminder:")] == [f"reminder:{session_id}:120"]
@@ -208,7 +210,9 @@ async def test_after_a_long_outage_only_the_latest_reminder_is_sent(
         assert (rows[1440].state, rows[1440].reason) == ("skipped", "superseded by a later reminder")
 
 
-async def test_after_a_night_outage_the_reminder_waits_for_the_morning(app: App, clock: ManualClock) -> None:
+async def test_after_a_night_outage_the_reminder_waits_for_the_morning(
+    app: Runtime, clock: ManualClock
+) -> None:
     session = await add_session(app, local(26, 8, 30))  # 2 h before is 06:30: planned 25/11 20:45
     person = await add_person(app, "lan")
     await service.sign_up(app.services, person, session.id)
@@ -227,7 +231,7 @@ async def test_after_a_night_outage_the_reminder_waits_for_the_morning(app: App,
     ]
 
 
-async def test_night_outage_until_after_a_morning_start_skips(app: App, clock: ManualClock) -> None:
+async def test_night_outage_until_after_a_morning_start_skips(app: Runtime, clock: ManualClock) -> None:
     session = await add_session(app, local(26, 6, 30), offsets=(120,))  # due 25/11 20:45
     person = await add_person(app, "lan")
     await service.sign_up(app.services, person, session.id)
@@ -237,7 +241,7 @@ async def test_night_outage_until_after_a_morning_start_skips(app: App, clock: M
 
 
 # -- the person's setting and sign-up changes ------------------------------------------------------
-async def test_reminders_off_with_nhacnho(app: App, clock: ManualClock) -> None:
+async def test_reminders_off_with_nhacnho(app: Runtime, clock: ManualClock) -> None:
     session = await add_session(app, local(26, 14))
     chat = Transcript(app.router, "fam")
     await chat.onboard()
@@ -257,7 +261,7 @@ async def test_reminders_off_with_nhacnho(app: App, clock: ManualClock) -> None:
     assert (await reminders.tick()).queued == 1
 
 
-async def test_cancelled_sign_up_gets_no_reminder(app: App, clock: ManualClock) -> None:
+async def test_cancelled_sign_up_gets_no_reminder(app: Runtime, clock: ManualClock) -> None:
     session = await add_session(app, local(26, 14))
     person = await add_person(app, "lan")
     await service.sign_up(app.services, person, session.id)
@@ -267,7 +271,7 @@ async def test_cancelled_sign_up_gets_no_reminder(app: App, clock: ManualClock) 
     assert report.queued == 0 and await outbox(app, "reminder:") == []
 
 
-async def test_cancelling_withdraws_a_reminder_not_yet_delivered(app: App, clock: ManualClock) -> None:
+async def test_cancelling_withdraws_a_reminder_not_yet_delivered(app: Runtime, clock: ManualClock) -> None:
     session = await add_session(app, local(26, 14))
     lan, tom = await add_person(app, "lan"), await add_person(app, "tom")
     for person in (lan, tom):
@@ -279,7 +283,7 @@ async def test_cancelling_withdraws_a_reminder_not_yet_delivered(app: App, clock
     assert states == {lan.id: "cancelled", tom.id: "pending"}  # only her own is withdrawn
 
 
-async def test_reminders_not_delivered_by_the_start_are_withdrawn(app: App, clock: ManualClock) -> None:
+async def test_reminders_not_delivered_by_the_start_are_withdrawn(app: Runtime, clock: ManualClock) -> None:
     session = await add_session(app, local(26, 14))
     person = await add_person(app, "lan")
     await service.sign_up(app.services, person, session.id)
@@ -293,7 +297,7 @@ async def test_reminders_not_delivered_by_the_start_are_withdrawn(app: App, cloc
 
 
 # -- changes and cancellation ------------------------------------------------------------------------
-async def test_time_change_notifies_once_and_reschedules(app: App, clock: ManualClock) -> None:
+async def test_time_change_notifies_once_and_reschedules(app: Runtime, clock: ManualClock) -> None:
     session = await add_session(app, local(26, 14), capacity=1)
     lan, tom = await add_person(app, "lan"), await add_person(app, "tom")
     await service.sign_up(app.services, lan, session.id)
@@ -328,7 +332,7 @@ async def test_time_change_notifies_once_and_reschedules(app: App, clock: Manual
     assert purposes == [f"reminder:{session.id}:1440", f"reminder:{session.id}:1440:1"]
 
 
-async def test_place_change_notifies_without_moving_reminders(app: App, clock: ManualClock) -> None:
+async def test_place_change_notifies_without_moving_reminders(app: Runtime, clock: ManualClock) -> None:
     session = await add_session(app, local(26, 14))
     lan = await add_person(app, "lan")
     await service.sign_up(app.services, lan, session.id)
@@ -343,7 +347,9 @@ async def test_place_change_notifies_without_moving_reminders(app: App, clock: M
     assert [(r.due_at, r.state) for r in after] == [(r.due_at, r.state) for r in before]
 
 
-async def test_cancelling_a_session_tells_everyone_and_stops_reminders(app: App, clock: ManualClock) -> None:
+async def test_cancelling_a_session_tells_everyone_and_stops_reminders(
+    app: Runtime, clock: ManualClock
+) -> None:
     session = await add_session(app, local(26, 14))
     people = [await add_person(app, name) for name in ("lan", "tom", "hoa")]
     for person in people:

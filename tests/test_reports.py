@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.accounts import grant_role
-from bot.app import App
+from bot.bootstrap import Runtime
 from handlers.reports.build import build_report
 from handlers.reports.commands import payload
 from handlers.reports.export import iso_week
@@ -22,7 +22,9 @@ def local(y: int, m: int, d: int, h: int = 10, minute: int = 0) -> datetime:
     return datetime(y, m, d, h, minute, tzinfo=VN)
 
 
-async def record(app: App, kind: str, area_id: str | None, when: datetime, channel: str = "telegram") -> None:
+async def record(
+    app: Runtime, kind: str, area_id: str | None, when: datetime, channel: str = "telegram"
+) -> None:
     async with app.services.store.write() as tx:
         await tx.events.record(kind, area_id, channel, when)
 
@@ -35,7 +37,7 @@ def table_row(text: str, label: str) -> list[str]:
     raise AssertionError(f"no row {label!r} in:\n{text}")
 
 
-async def test_sunday_2359_and_monday_0000_local_fall_in_different_weeks(app: App) -> None:
+async def test_sunday_2359_and_monday_0000_local_fall_in_different_weeks(app: Runtime) -> None:
     sunday_night = local(2026, 11, 22, 23, 59)
     monday_midnight = local(2026, 11, 23, 0, 0)
     # Stored in UTC: 16:59 and 17:00 on the same UTC Sunday.
@@ -65,7 +67,7 @@ def test_iso_weeks_across_the_new_year() -> None:
     assert iso_week(date(2026, 11, 23)) == "2026-W48"
 
 
-async def test_empty_weeks_show_as_zero(app: App) -> None:
+async def test_empty_weeks_show_as_zero(app: Runtime) -> None:
     await record(app, "training.signup", "lien_bao.tdp2", local(2026, 11, 4))  # week of 02/11
     await record(app, "training.signup", "lien_bao.tdp2", local(2026, 11, 19))  # week of 16/11
     admin = Transcript(app.router, "admin")
@@ -80,7 +82,7 @@ async def test_empty_weeks_show_as_zero(app: App) -> None:
     assert [report.total.get(w, "training.signup") for w in report.weeks] == [0, 0, 0, 0, 1, 0, 1, 0]
 
 
-async def test_numbers_use_vietnamese_formats(app: App) -> None:
+async def test_numbers_use_vietnamese_formats(app: Runtime) -> None:
     async with app.services.store.write() as tx:
         for _ in range(1234):
             await tx.events.record("user.registered", "hoi_hop.thon_dong_hoa", "zalo", local(2026, 11, 10))
@@ -90,7 +92,7 @@ async def test_numbers_use_vietnamese_formats(app: App) -> None:
     assert "Zalo 1.234" in text
 
 
-async def test_admin_drills_down_by_button_and_by_typing(app: App) -> None:
+async def test_admin_drills_down_by_button_and_by_typing(app: Runtime) -> None:
     await record(app, "user.registered", "lien_bao.tdp1", local(2026, 11, 10))
     await record(app, "declaration.submitted", "lien_bao.tdp3", local(2026, 11, 11))
     await record(app, "user.registered", "hoi_hop.thon_xuan_hoa", local(2026, 11, 12), channel="zalo")
@@ -119,7 +121,7 @@ async def test_admin_drills_down_by_button_and_by_typing(app: App) -> None:
     assert "Thống kê theo tuần — Phường Liên Bảo" in text and "4 tuần gần nhất" in text
 
 
-async def test_a_typed_area_that_matches_several_offers_a_choice(app: App) -> None:
+async def test_a_typed_area_that_matches_several_offers_a_choice(app: Runtime) -> None:
     admin = Transcript(app.router, "admin")
     text = await admin.send("/thongke tdp 1")  # "Tổ dân phố 1" of three wards
     assert "Có nhiều địa bàn khớp" in text
@@ -131,7 +133,7 @@ async def test_a_typed_area_that_matches_several_offers_a_choice(app: App) -> No
     assert "từ 1 đến 156" in text
 
 
-async def test_officer_sees_only_their_own_area(app: App) -> None:
+async def test_officer_sees_only_their_own_area(app: Runtime) -> None:
     await record(app, "user.registered", "lien_bao.tdp2", local(2026, 11, 10))
     await record(app, "user.registered", "hoi_hop.thon_dong_hoa", local(2026, 11, 10))
     await record(app, "user.registered", "hoi_hop.thon_dong_hoa", local(2026, 11, 11))
@@ -162,7 +164,7 @@ async def test_officer_sees_only_their_own_area(app: App) -> None:
     assert "⬆ Phường Liên Bảo" in text
 
 
-async def test_families_cannot_see_reports(app: App, chat: Transcript) -> None:
+async def test_families_cannot_see_reports(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()
     for command in ("/thongke", "/xuatbaocao"):
         assert "chỉ dành cho cán bộ" in await chat.send(command)
@@ -171,7 +173,7 @@ async def test_families_cannot_see_reports(app: App, chat: Transcript) -> None:
     assert not any(r.photo for r in chat.replies)
 
 
-async def test_long_area_ids_travel_as_a_short_hash(app: App) -> None:
+async def test_long_area_ids_travel_as_a_short_hash(app: Runtime) -> None:
     area_id = "vinh_yen.phuong_co_ma_dinh_danh_rat_dai_theo_danh_muc_hanh_chinh_moi"
     async with app.services.store.write() as tx:
         await tx.areas.upsert_many([AreaInput(area_id, "vinh_yen", "Phường Mới", "ward")])
@@ -185,7 +187,7 @@ async def test_long_area_ids_travel_as_a_short_hash(app: App) -> None:
     assert "Thống kê theo tuần — Phường Mới" in text and "52 tuần gần nhất" in text
 
 
-async def test_counts_survive_a_person_deleting_their_data(app: App, chat: Transcript) -> None:
+async def test_counts_survive_a_person_deleting_their_data(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()  # Phường Liên Bảo, Tổ dân phố 1: one "user.registered" event
     before = await build_report(app.services, None, 1)
     assert before.total.get(THIS_WEEK, "user.registered") == 1
@@ -199,7 +201,7 @@ async def test_counts_survive_a_person_deleting_their_data(app: App, chat: Trans
     assert ward.parts[0].series.get(THIS_WEEK, "user.registered") == 1
 
 
-async def test_exports_in_the_chat(app: App) -> None:
+async def test_exports_in_the_chat(app: Runtime) -> None:
     await record(app, "declaration.approved", "lien_bao.tdp1", local(2026, 11, 10))
     officer = Transcript(app.router, "officer")
     text = await officer.send("/xuatbaocao")
@@ -214,7 +216,7 @@ async def test_exports_in_the_chat(app: App) -> None:
     assert documents[1].data.startswith(b"\xef\xbb\xbf")
 
 
-async def test_a_ward_with_many_villages_fits_in_telegram_messages(app: App) -> None:
+async def test_a_ward_with_many_villages_fits_in_telegram_messages(app: Runtime) -> None:
     villages = [
         AreaInput(f"tich_son.x{i:02d}", "tich_son", f"Tổ dân phố số {i}", "group", i) for i in range(70)
     ]
@@ -229,7 +231,7 @@ async def test_a_ward_with_many_villages_fits_in_telegram_messages(app: App) -> 
     assert table_row(text, "Cộng")[1] == "1"
 
 
-async def test_several_top_level_areas_give_an_everything_view(app: App) -> None:
+async def test_several_top_level_areas_give_an_everything_view(app: Runtime) -> None:
     async with app.services.store.write() as tx:
         await tx.areas.upsert_many([AreaInput("phuc_yen", None, "Thành phố Phúc Yên (mẫu)", "city")])
     await record(app, "user.registered", "phuc_yen", local(2026, 11, 10))
@@ -247,7 +249,7 @@ async def test_several_top_level_areas_give_an_everything_view(app: App) -> None
     assert "chỉ xem được số liệu của địa bàn mình" in await officer.press("rpt:8:*")
 
 
-async def test_zalo_gets_a_line_per_row_instead_of_a_table(app: App) -> None:
+async def test_zalo_gets_a_line_per_row_instead_of_a_table(app: Runtime) -> None:
     zalo = Transcript(app.router, "z1", channel="zalo")
     await zalo.onboard()  # Phường Liên Bảo, Tổ dân phố 1: counted this week, on Zalo
     await grant_role(app.services, "zalo:z1", "officer", "lien_bao", by="test")

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from bot import i18n
-from bot.app import App
+from bot.bootstrap import Runtime
 from handlers.reports import cli
 from handlers.reports.build import build_report
 from handlers.reports.chart import HEIGHT_PX, WIDTH_PX, font_path, render_png
@@ -28,7 +28,7 @@ from storage.areas import Area
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-async def _seed(app: App) -> None:
+async def _seed(app: Runtime) -> None:
     """Liên Bảo: TDP 1 gets 3 registrations in week 46 and 1 approval in week 48; TDP 3 two sign-ups."""
     async with app.services.store.write() as tx:
         for day in (9, 10, 15):  # Mon 09/11, Tue 10/11, Sun 15/11: all in the week of 09/11
@@ -47,14 +47,14 @@ async def _seed(app: App) -> None:
         )
 
 
-async def _ward_report(app: App, weeks: int = 4) -> WeeklyReport:
+async def _ward_report(app: Runtime, weeks: int = 4) -> WeeklyReport:
     await _seed(app)
     ward = await app.services.store.read.areas.get("lien_bao")
     assert isinstance(ward, Area)
     return await build_report(app.services, ward, weeks)
 
 
-async def test_png_opens_with_the_expected_size_and_every_glyph(app: App) -> None:
+async def test_png_opens_with_the_expected_size_and_every_glyph(app: Runtime) -> None:
     report = await _ward_report(app)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font(s)"
@@ -77,7 +77,7 @@ def test_the_chart_font_has_every_vietnamese_letter() -> None:
     assert missing == []
 
 
-async def test_xlsx_reads_back_with_the_right_numbers(app: App) -> None:
+async def test_xlsx_reads_back_with_the_right_numbers(app: Runtime) -> None:
     report = await _ward_report(app)
     book = load_workbook(io.BytesIO(to_xlsx(report)))
     assert book.sheetnames == ["Theo tuần", "Theo địa bàn", "Theo địa bàn và tuần", "Theo kênh"]
@@ -111,7 +111,7 @@ async def test_xlsx_reads_back_with_the_right_numbers(app: App) -> None:
     assert channels[("Telegram", "2026-W47")][8] == 2
 
 
-async def test_csv_has_a_bom_and_one_row_per_area_and_week(app: App) -> None:
+async def test_csv_has_a_bom_and_one_row_per_area_and_week(app: Runtime) -> None:
     report = await _ward_report(app)
     data = to_csv(report)
     assert data.startswith(b"\xef\xbb\xbf")
@@ -124,7 +124,7 @@ async def test_csv_has_a_bom_and_one_row_per_area_and_week(app: App) -> None:
     assert by_key[("lien_bao.tdp3", "2026-W47")][9] == "2"
 
 
-async def test_english_files_for_english_speakers(app: App) -> None:
+async def test_english_files_for_english_speakers(app: Runtime) -> None:
     report = await _ward_report(app)
     with i18n.use("en"):
         book = load_workbook(io.BytesIO(to_xlsx(report)))
@@ -135,15 +135,17 @@ async def test_english_files_for_english_speakers(app: App) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot")
     sub = parser.add_subparsers(dest="command", required=True)
-    cli.add_parser(sub)
+    cli.add_parsers(sub, sub)
     return parser
 
 
-async def test_cli_writes_each_format(app: App, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_cli_writes_each_format(
+    app: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     await _seed(app)
     parser = _parser()
     args = parser.parse_args(["report", "weekly", "--weeks", "4", "--area", "lien_bao"])
-    assert await cli.run(args, app) == 0
+    assert await cli.run(args, app.services) == 0
     out = capsys.readouterr().out
     assert "Thống kê theo tuần — Phường Liên Bảo" in out and "<pre>" not in out
     assert "TDP 1" in out
@@ -151,7 +153,7 @@ async def test_cli_writes_each_format(app: App, tmp_path: Path, capsys: pytest.C
     for fmt in ("csv", "xlsx", "png"):
         target = tmp_path / f"out.{fmt}"
         args = parser.parse_args(["report", "weekly", "--format", fmt, "--output", str(target)])
-        assert await cli.run(args, app) == 0
+        assert await cli.run(args, app.services) == 0
         assert target.stat().st_size > 0
     assert Image.open(tmp_path / "out.png").size == (1000, 800)
     book = load_workbook(tmp_path / "out.xlsx")
@@ -159,6 +161,6 @@ async def test_cli_writes_each_format(app: App, tmp_path: Path, capsys: pytest.C
     assert areas["lien_bao"][2] == 3 and areas["hoi_hop"][6] == 1
 
     args = parser.parse_args(["report", "weekly", "--area", "nowhere"])
-    assert await cli.run(args, app) == 1
+    assert await cli.run(args, app.services) == 1
     with pytest.raises(SystemExit):
         parser.parse_args(["report", "weekly", "--weeks", "0"])

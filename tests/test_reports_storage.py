@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-from bot.app import App
+from bot.bootstrap import Runtime
 from handlers.reports.build import build_report, ensure_current
 from storage.areas import AreaInput
 from storage.events import ALL_AREAS, week_of
@@ -23,7 +23,7 @@ def _order(row: WeekCount) -> tuple[str, date, str, int]:
     return (row.key, row.week, row.kind, row.n)
 
 
-async def _snapshot(app: App) -> tuple[list[WeekCount], list[WeekCount]]:
+async def _snapshot(app: Runtime) -> tuple[list[WeekCount], list[WeekCount]]:
     store = app.services.store.read
     keys = [ALL_AREAS, *(a.id for a in await store.areas.all())]
     by_area = await store.reports.by_area(keys, FIRST, LAST)
@@ -31,7 +31,7 @@ async def _snapshot(app: App) -> tuple[list[WeekCount], list[WeekCount]]:
     return sorted(by_area, key=_order), sorted(by_channel, key=_order)
 
 
-async def test_record_keeps_the_same_roll_up_as_a_rebuild(app: App) -> None:
+async def test_record_keeps_the_same_roll_up_as_a_rebuild(app: Runtime) -> None:
     await ensure_current(app.services)
     areas = [a.id for a in await app.services.store.read.areas.all()]
     rnd = random.Random(7)
@@ -48,7 +48,7 @@ async def test_record_keeps_the_same_roll_up_as_a_rebuild(app: App) -> None:
     assert await _snapshot(app) == kept
 
 
-async def test_moving_an_area_rebuilds_the_roll_up(app: App) -> None:
+async def test_moving_an_area_rebuilds_the_roll_up(app: Runtime) -> None:
     when = datetime(2026, 11, 10, 9, tzinfo=VN)
     async with app.services.store.write() as tx:
         await tx.events.record("user.registered", "lien_bao.tdp3", "zalo", when)
@@ -94,7 +94,7 @@ def test_migration_fills_the_local_week_of_existing_events() -> None:
     assert weeks[:2] == ["2026-11-16", "2026-11-23"]
 
 
-async def test_imported_events_are_counted_after_a_rebuild(app: App) -> None:
+async def test_imported_events_are_counted_after_a_rebuild(app: Runtime) -> None:
     await ensure_current(app.services)
     when = datetime(2026, 11, 3, 20, tzinfo=VN)
     async with app.services.store.write() as tx:

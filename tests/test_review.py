@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot import accounts
-from bot.app import App, open_app
+from bot.bootstrap import Runtime, open_runtime
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.context import Person
@@ -21,7 +21,9 @@ NOT_YOUR_AREA = "không thuộc địa bàn của bạn"
 OFFICERS_ONLY = "chỉ dành cho cán bộ khuyến học hoặc quản trị viên"
 
 
-async def family(app: App, user_id: str, ward: int = 1, village: int = 1, head: str = "Trần Thị Bình") -> int:
+async def family(
+    app: Runtime, user_id: str, ward: int = 1, village: int = 1, head: str = "Trần Thị Bình"
+) -> int:
     """A family that onboards and declares; returns its declaration id."""
     chat = Transcript(app.router, user_id)
     await chat.onboard(ward, village)
@@ -34,20 +36,20 @@ async def family(app: App, user_id: str, ward: int = 1, village: int = 1, head: 
     return found.id
 
 
-async def officer_of(app: App, user_id: str, area: str) -> Transcript:
+async def officer_of(app: Runtime, user_id: str, area: str) -> Transcript:
     chat = Transcript(app.router, user_id)
     await chat.onboard()
     await accounts.grant_role(app.services, f"console:{user_id}", "officer", area, by="test")
     return chat
 
 
-async def declaration(app: App, declaration_id: int) -> Declaration:
+async def declaration(app: Runtime, declaration_id: int) -> Declaration:
     found = await app.services.store.read.declarations.get(declaration_id)
     assert found is not None
     return found
 
 
-async def test_officer_approves_one_returns_another_and_families_hear_once(app: App) -> None:
+async def test_officer_approves_one_returns_another_and_families_hear_once(app: Runtime) -> None:
     first = await family(app, "fam1", 1, 1, head="Nguyễn Văn An")
     second = await family(app, "fam2", 1, 2, head="Lê Thị Hoa")
     officer = Transcript(app.router, "officer")
@@ -138,7 +140,7 @@ async def test_officer_approves_one_returns_another_and_families_hear_once(app: 
     assert "cán bộ khuyến học đã xem xét bản khai báo" in text and "Sửa bản khai báo" not in text
 
 
-async def test_officers_see_only_their_own_area(app: App) -> None:
+async def test_officers_see_only_their_own_area(app: Runtime) -> None:
     first = await family(app, "fam1", 1, 1)
     second = await family(app, "fam2", 1, 3)
     other = await officer_of(app, "tichson", "tich_son")
@@ -169,7 +171,7 @@ async def test_officers_see_only_their_own_area(app: App) -> None:
     assert (await declaration(app, second)).status == "submitted"
 
 
-async def test_an_officer_cannot_review_their_own_household(app: App) -> None:
+async def test_an_officer_cannot_review_their_own_household(app: Runtime) -> None:
     officer = Transcript(app.router, "officer")
     text = await declare_small(officer, head="Đỗ Văn Giang")
     assert "đã được gửi" in text
@@ -182,7 +184,7 @@ async def test_an_officer_cannot_review_their_own_household(app: App) -> None:
     assert (await declaration(app, mine.id)).status == "submitted"
 
 
-async def test_the_list_is_paged_and_duplicates_are_flagged(app: App) -> None:
+async def test_the_list_is_paged_and_duplicates_are_flagged(app: Runtime) -> None:
     criteria = load_criteria()
     now = app.services.clock.now()
     for n in range(7):
@@ -215,7 +217,7 @@ async def test_the_list_is_paged_and_duplicates_are_flagged(app: App) -> None:
     assert "Bản khai báo #2 cùng địa bàn cũng ghi cùng tên chủ hộ" in text
 
 
-async def test_two_officers_acting_at_once_cannot_both_succeed(app: App) -> None:
+async def test_two_officers_acting_at_once_cannot_both_succeed(app: Runtime) -> None:
     target = await family(app, "fam1", 1, 1)
     first = Transcript(app.router, "officer")
     second = await officer_of(app, "officer2", "lien_bao")
@@ -247,12 +249,12 @@ async def test_concurrent_reviews_from_two_processes_on_one_database(
     settings: Settings, clock: ManualClock
 ) -> None:
     """Two bot processes (two apps, two SQLite writers) race on one declaration: one wins."""
-    async with open_app(settings, clock) as one:
+    async with open_runtime(settings, clock) as one:
         await seed_demo(one.services)
         target = await family(one, "fam1", 1, 1)
         second_officer = await officer_of(one, "officer2", "lien_bao")
         assert second_officer is not None
-        async with open_app(settings, clock) as two:
+        async with open_runtime(settings, clock) as two:
             officers: list[Person] = []
             for app, key in ((one, "console:officer"), (two, "console:officer2")):
                 person = await app.router.load_person(_incoming(key))
@@ -279,7 +281,7 @@ async def test_concurrent_reviews_from_two_processes_on_one_database(
         assert sum([await store.events.count(k) for k in kinds]) == 1
 
 
-async def test_a_family_amending_while_an_officer_approves(app: App) -> None:
+async def test_a_family_amending_while_an_officer_approves(app: Runtime) -> None:
     target = await family(app, "fam1", 1, 1)
     officer = Transcript(app.router, "officer")
     fam = Transcript(app.router, "fam1")

@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.app import open_app
+from bot.bootstrap import open_runtime
 from bot.config import Settings
 from bot.demo import seed_demo
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
@@ -24,7 +24,7 @@ async def test_run_polls_telegram_onboards_and_stops_on_sigterm(
     tmp_path: Path, telegram_api: FakeTelegram
 ) -> None:
     database = tmp_path / "bot.db"
-    async with open_app(Settings(database_path=database)) as app:  # areas to choose from
+    async with open_runtime(Settings(database_path=database)) as app:  # areas to choose from
         await seed_demo(app.services)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -62,7 +62,7 @@ async def test_run_polls_telegram_onboards_and_stops_on_sigterm(
     assert last.method == "getUpdates" and last.params.get("timeout") == 0
     menus = [c.params.get("language_code") for c in telegram_api.calls if c.method == "setMyCommands"]
     assert menus == [None, "en"]
-    async with open_app(Settings(database_path=database)) as app:
+    async with open_runtime(Settings(database_path=database)) as app:
         user = await app.services.store.read.users.by_key(f"telegram:{mai.user.id}")
     assert user is not None and user.area_id is not None and user.area_id.startswith("hoi_hop.")
     assert telegram_api.violations == []

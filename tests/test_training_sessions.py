@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App
+from bot.bootstrap import Runtime
 from bot.clock import ManualClock
 from handlers.training import cli, service
 from tests.helpers import Transcript
@@ -17,11 +17,11 @@ from tests.test_training_support import add_person, add_session, local, outbox
 
 
 @pytest.fixture
-def officer(app: App) -> Transcript:
+def officer(app: Runtime) -> Transcript:
     return Transcript(app.router, "officer")  # the demo officer of Phường Liên Bảo
 
 
-async def test_officer_creates_a_session_by_typing(app: App, officer: Transcript) -> None:
+async def test_officer_creates_a_session_by_typing(app: Runtime, officer: Transcript) -> None:
     text = await officer.send("/taolop")
     assert "Tên buổi tập huấn là gì?" in text
     await officer.send("Tập huấn tiêu chí Gia đình học tập")
@@ -52,7 +52,7 @@ async def test_officer_creates_a_session_by_typing(app: App, officer: Transcript
     assert created.created_by == "console:officer"
 
 
-async def test_summary_lets_the_officer_fix_one_answer(app: App, officer: Transcript) -> None:
+async def test_summary_lets_the_officer_fix_one_answer(app: Runtime, officer: Transcript) -> None:
     for answer in ("/taolop", "Buổi giới thiệu chatbot", "28/11 14h", "1", "Hội trường", "3", "1", "100"):
         await officer.send(answer)
     await officer.press("description:skip")
@@ -68,7 +68,9 @@ async def test_summary_lets_the_officer_fix_one_answer(app: App, officer: Transc
     assert created.capacity == 80 and created.reminder_offsets == ()
 
 
-async def test_family_and_other_wards_cannot_manage(app: App, officer: Transcript, chat: Transcript) -> None:
+async def test_family_and_other_wards_cannot_manage(
+    app: Runtime, officer: Transcript, chat: Transcript
+) -> None:
     elsewhere = await add_session(app, local(26, 14), area="tich_son")
     here = await add_session(app, local(26, 14))
     await chat.onboard()
@@ -82,7 +84,7 @@ async def test_family_and_other_wards_cannot_manage(app: App, officer: Transcrip
     assert f"tro:m:{here.id}" in officer.buttons and f"tro:m:{elsewhere.id}" not in officer.buttons
 
 
-async def test_officer_moves_a_session_and_people_are_told(app: App, officer: Transcript) -> None:
+async def test_officer_moves_a_session_and_people_are_told(app: Runtime, officer: Transcript) -> None:
     session = await add_session(app, local(26, 14))
     lan = await add_person(app, "lan")
     await service.sign_up(app.services, lan, session.id)
@@ -98,7 +100,7 @@ async def test_officer_moves_a_session_and_people_are_told(app: App, officer: Tr
     assert moved is not None and moved.starts_at == local(27, 15) and moved.change_no == 1
 
 
-async def test_officer_cancels_a_session(app: App, officer: Transcript) -> None:
+async def test_officer_cancels_a_session(app: Runtime, officer: Transcript) -> None:
     session = await add_session(app, local(26, 14))
     lan = await add_person(app, "lan")
     await service.sign_up(app.services, lan, session.id)
@@ -111,7 +113,7 @@ async def test_officer_cancels_a_session(app: App, officer: Transcript) -> None:
     assert len(await outbox(app, "session-change:")) == 1
 
 
-async def test_sign_up_list_and_csv_export(app: App, officer: Transcript) -> None:
+async def test_sign_up_list_and_csv_export(app: Runtime, officer: Transcript) -> None:
     session = await add_session(app, local(26, 14), capacity=1)
     lan = await add_person(app, "lan")
     await add_person(app, "=cmd")  # a name that would be a formula in a spreadsheet
@@ -144,7 +146,7 @@ async def test_sign_up_list_and_csv_export(app: App, officer: Transcript) -> Non
     assert len(list(audit)) == 1
 
 
-async def test_attendance(app: App, officer: Transcript, clock: ManualClock) -> None:
+async def test_attendance(app: Runtime, officer: Transcript, clock: ManualClock) -> None:
     session = await add_session(app, local(26, 14))
     lan = await add_person(app, "lan")
     await service.sign_up(app.services, lan, session.id)
@@ -167,12 +169,12 @@ async def test_attendance(app: App, officer: Transcript, clock: ManualClock) -> 
 def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="admin_command")
-    cli.add_parser(sub)
+    cli.add_parsers(sub, sub)
     return parser.parse_args(list(argv))
 
 
 async def test_import_toml_then_update_by_ref(
-    app: App, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    app: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     schedule = tmp_path / "lich.toml"
     schedule.write_text(
@@ -200,25 +202,25 @@ reminders = [2880]
 """,
         encoding="utf-8",
     )
-    assert await cli.run(_args("sessions", "import", str(schedule), "--dry-run"), app) == 0
+    assert await cli.run(_args("sessions", "import", str(schedule), "--dry-run"), app.services) == 0
     assert "would import 2 rows: 2 created" in capsys.readouterr().out
     assert await app.services.store.read.sessions.by_ref("lb-2026-11") is None
 
-    assert await cli.run(_args("sessions", "import", str(schedule)), app) == 0
+    assert await cli.run(_args("sessions", "import", str(schedule)), app.services) == 0
     first = await app.services.store.read.sessions.by_ref("lb-2026-11")
     assert first is not None and first.starts_at == local(28, 8, 30) and first.audience == "family"
     lan = await add_person(app, "lan")
     await service.sign_up(app.services, lan, first.id)
 
     schedule.write_text(schedule.read_text(encoding="utf-8").replace("28/11/2026 08:30", "28/11/2026 14:00"))
-    assert await cli.run(_args("sessions", "import", str(schedule)), app) == 0
+    assert await cli.run(_args("sessions", "import", str(schedule)), app.services) == 0
     out = capsys.readouterr().out
     assert "1 updated" in out and "1 people told" in out and "1 created" in out  # the row without a ref
     assert [r.user_id for r in await outbox(app, "session-change:")] == [lan.id]
 
 
 async def test_import_csv_with_semicolons(
-    app: App, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    app: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     schedule = tmp_path / "lich.csv"
     schedule.write_text(
@@ -227,16 +229,16 @@ async def test_import_csv_with_semicolons(
         "a2;Buổi hai;29/11 8h;1h30;Nhà văn hóa TDP 2;tất cả;lien_bao.tdp2;25\n",
         encoding="utf-8",
     )
-    assert await cli.run(_args("sessions", "import", str(schedule)), app) == 0
+    assert await cli.run(_args("sessions", "import", str(schedule)), app.services) == 0
     assert "2 created" in capsys.readouterr().out
     second = await app.services.store.read.sessions.by_ref("a2")
     assert second is not None and second.audience == "all" and second.duration_min == 90
-    assert await cli.run(_args("sessions", "list", "--area", "lien_bao"), app) == 0
+    assert await cli.run(_args("sessions", "list", "--area", "lien_bao"), app.services) == 0
     assert "Buổi hai" in capsys.readouterr().out
 
 
 async def test_a_bad_row_imports_nothing(
-    app: App, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    app: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     schedule = tmp_path / "lich.csv"
     schedule.write_text(
@@ -247,7 +249,7 @@ async def test_a_bad_row_imports_nothing(
         encoding="utf-8",
     )
     before = await app.services.store.read.sessions.count()
-    assert await cli.run(_args("sessions", "import", str(schedule)), app) == 1
+    assert await cli.run(_args("sessions", "import", str(schedule)), app.services) == 1
     out = capsys.readouterr().out
     assert "nothing imported" in out and "line 3: That date does not exist" in out
     assert "line 4: Please add the time" in out

@@ -6,18 +6,18 @@ import asyncio
 
 import pytest
 
-from bot.app import App, open_app
+from bot.bootstrap import Runtime, open_runtime
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.demo import seed_demo
 from bot.model import Incoming
-from bot.scheduler import ReminderScheduler
 from handlers.training import service
+from handlers.training.scheduler import ReminderScheduler
 from tests.helpers import Transcript
 from tests.test_training_support import add_person, add_session, local, outbox, outbox_text
 
 
-async def test_family_lists_and_signs_up_by_typing(app: App, chat: Transcript) -> None:
+async def test_family_lists_and_signs_up_by_typing(app: Runtime, chat: Transcript) -> None:
     await chat.onboard()  # Tổ dân phố 1, Phường Liên Bảo: sees the ward's demo session
     text = await chat.send("/lichhoc")
     assert "Các buổi tập huấn sắp tới" in text and "08:00, Thứ Sáu, 27/11/2026" in text
@@ -32,7 +32,7 @@ async def test_family_lists_and_signs_up_by_typing(app: App, chat: Transcript) -
     assert await app.services.store.read.events.count("training.signup") == 1
 
 
-async def test_list_is_paged(app: App, chat: Transcript) -> None:
+async def test_list_is_paged(app: Runtime, chat: Transcript) -> None:
     for day in range(1, 8):
         await add_session(app, local(24, 12) + day * (local(25, 0) - local(24, 0)), title=f"Buổi {day}")
     await chat.onboard()
@@ -43,7 +43,7 @@ async def test_list_is_paged(app: App, chat: Transcript) -> None:
     assert "(trang 2/2)" in text and "Buổi 7" in text
 
 
-async def test_sessions_of_another_ward_or_for_officers_stay_hidden(app: App, chat: Transcript) -> None:
+async def test_sessions_of_another_ward_or_for_officers_stay_hidden(app: Runtime, chat: Transcript) -> None:
     other_ward = await add_session(app, local(26, 14), area="tich_son")
     officers_only = await add_session(app, local(26, 15), audience="officer")
     await chat.onboard()
@@ -55,7 +55,7 @@ async def test_sessions_of_another_ward_or_for_officers_stay_hidden(app: App, ch
     assert await app.services.store.read.sessions.signups.count(other_ward.id, "confirmed") == 0
 
 
-async def test_fifty_concurrent_sign_ups_for_twenty_places(app: App) -> None:
+async def test_fifty_concurrent_sign_ups_for_twenty_places(app: Runtime) -> None:
     session = await add_session(app, local(26, 14), capacity=20)
     people = [await add_person(app, f"p{i:02d}") for i in range(50)]
 
@@ -72,7 +72,7 @@ async def test_fifty_concurrent_sign_ups_for_twenty_places(app: App) -> None:
 
 
 async def test_capacity_holds_across_two_processes(settings: Settings, clock: ManualClock) -> None:
-    async with open_app(settings, clock) as first, open_app(settings, clock) as second:
+    async with open_runtime(settings, clock) as first, open_runtime(settings, clock) as second:
         await seed_demo(first.services)
         session = await add_session(first, local(26, 14), capacity=20)
         people = [await add_person(first, f"p{i:02d}") for i in range(50)]
@@ -85,7 +85,9 @@ async def test_capacity_holds_across_two_processes(settings: Settings, clock: Ma
         assert await signups.count(session.id, "waiting") == 30
 
 
-async def test_cancel_moves_the_first_waiting_person_up_and_tells_them(app: App, clock: ManualClock) -> None:
+async def test_cancel_moves_the_first_waiting_person_up_and_tells_them(
+    app: Runtime, clock: ManualClock
+) -> None:
     session = await add_session(app, local(26, 14), capacity=1)
     chat = Transcript(app.router, "fam")
     await chat.onboard()
@@ -114,7 +116,9 @@ async def test_cancel_moves_the_first_waiting_person_up_and_tells_them(app: App,
     assert {r.offset_min for r in reminders} == {1440, 120}
 
 
-async def test_a_place_freed_by_deleting_data_goes_to_the_waiting_list(app: App, clock: ManualClock) -> None:
+async def test_a_place_freed_by_deleting_data_goes_to_the_waiting_list(
+    app: Runtime, clock: ManualClock
+) -> None:
     from bot import accounts
 
     session = await add_session(app, local(26, 14), capacity=1)
@@ -126,7 +130,7 @@ async def test_a_place_freed_by_deleting_data_goes_to_the_waiting_list(app: App,
     assert (await app.services.store.read.sessions.signups.get(session.id, tom.id)).status == "confirmed"  # type: ignore[union-attr]
 
 
-async def test_signing_up_twice_and_after_the_start(app: App, clock: ManualClock) -> None:
+async def test_signing_up_twice_and_after_the_start(app: Runtime, clock: ManualClock) -> None:
     session = await add_session(app, local(26, 14))
     chat = Transcript(app.router, "fam")
     await chat.onboard()
@@ -139,7 +143,9 @@ async def test_signing_up_twice_and_after_the_start(app: App, clock: ManualClock
     assert "đã bắt đầu" in text
 
 
-async def test_more_places_move_the_waiting_list_up_and_fewer_than_confirmed_are_refused(app: App) -> None:
+async def test_more_places_move_the_waiting_list_up_and_fewer_than_confirmed_are_refused(
+    app: Runtime,
+) -> None:
     session = await add_session(app, local(26, 14), capacity=1)
     people = [await add_person(app, name) for name in ("lan", "tom", "hoa")]
     for person in people:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot import accounts
-from bot.app import App
+from bot.bootstrap import Runtime
 from bot.model import Incoming
 from handlers.training import service
 from storage.outbox import OutboxRow
@@ -22,7 +22,7 @@ def local(day: int, hour: int, minute: int = 0, month: int = 11, year: int = 202
 
 
 async def add_person(
-    app: App, name: str, area: str = "lien_bao.tdp1", language: str = "vi", channel: str = "console"
+    app: Runtime, name: str, area: str = "lien_bao.tdp1", language: str = "vi", channel: str = "console"
 ) -> User:
     """Someone who accepted the consent notice and chose an area (as onboarding does)."""
     msg = Incoming(channel, name, name, display_name=name.title())
@@ -34,7 +34,7 @@ async def add_person(
 
 
 async def add_session(
-    app: App,
+    app: Runtime,
     starts_at: datetime,
     *,
     capacity: int = 60,
@@ -63,11 +63,11 @@ async def add_session(
     )
 
 
-async def outbox(app: App, prefix: str = "") -> list[OutboxRow]:
+async def outbox(app: Runtime, prefix: str = "") -> list[OutboxRow]:
     return await app.services.store.read.outbox.rows(prefix)
 
 
-async def outbox_text(app: App, user: User, purpose: str) -> str:
+async def outbox_text(app: Runtime, user: User, purpose: str) -> str:
     """The stored text of one outbox message (what the delivery worker will send)."""
     due = await app.services.store.read.outbox.due(datetime(2100, 1, 1, tzinfo=UTC), limit=10_000)
     for message in due:

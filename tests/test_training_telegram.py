@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.app import running
+from bot.bootstrap import background
 from bot.clock import ManualClock
-from bot.scheduler import ReminderScheduler
+from handlers.training.scheduler import ReminderScheduler
 from tests.fakes.telegram_api import FakeTelegram
 from tests.test_training_support import add_session, local
 
@@ -40,7 +40,7 @@ async def test_sign_up_get_reminded_and_cancel_from_the_reminder(
     reminders = ReminderScheduler(app.services)
     await reminders.start()
     try:
-        async with running(app, {"telegram": telegram_bot.channel}):
+        async with background(app, {"telegram": telegram_bot.channel}):
             mark = telegram_api.mark()
             clock.set(local(25, 14))  # one day before
             await reminders.tick()

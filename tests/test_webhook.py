@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.app import App
+from bot.bootstrap import Runtime
 from bot.channels.serve import StartError, serve_channels
 from bot.channels.telegram import TelegramChannel
 from bot.channels.webhook import WebhookServer
@@ -53,7 +53,7 @@ def webhook_settings(settings: Settings, fake: FakeZaloApi, port: int) -> Settin
 
 # -- Zalo webhook --------------------------------------------------------------------------------
 async def test_zalo_webhook_is_set_and_serves_conversations(
-    app: App, settings: Settings, fake: FakeZaloApi
+    app: Runtime, settings: Settings, fake: FakeZaloApi
 ) -> None:
     port = free_port()
     configured = webhook_settings(settings, fake, port)
@@ -79,7 +79,7 @@ async def test_zalo_webhook_is_set_and_serves_conversations(
 
 @pytest.mark.parametrize("secret", [None, "", "wrong-secret-123", ZALO_SECRET + "x", ZALO_SECRET.upper()])
 async def test_zalo_webhook_refuses_a_wrong_or_missing_secret(
-    app: App, settings: Settings, fake: FakeZaloApi, secret: str | None
+    app: Runtime, settings: Settings, fake: FakeZaloApi, secret: str | None
 ) -> None:
     port = free_port()
     async with serve_channels(webhook_settings(settings, fake, port), app.router, app.services) as running:
@@ -90,7 +90,7 @@ async def test_zalo_webhook_refuses_a_wrong_or_missing_secret(
 
 
 async def test_webhook_refuses_other_methods_and_bodies_that_are_not_json(
-    app: App, settings: Settings, fake: FakeZaloApi
+    app: Runtime, settings: Settings, fake: FakeZaloApi
 ) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/hooks/zalo"
@@ -126,7 +126,7 @@ def telegram_update(text: str) -> dict[str, Any]:
     ("secret", "status"), [(None, 403), ("", 403), ("nope", 403), (TELEGRAM_SECRET, 200)]
 )
 async def test_telegram_webhook_checks_the_secret_token(
-    app: App, settings: Settings, secret: str | None, status: int
+    app: Runtime, settings: Settings, secret: str | None, status: int
 ) -> None:
     configured = dataclasses.replace(
         settings,
@@ -157,7 +157,7 @@ async def test_telegram_webhook_checks_the_secret_token(
 
 # -- start-up errors -----------------------------------------------------------------------------
 async def test_a_refused_zalo_token_stops_start_up_with_one_line(
-    app: App, settings: Settings, fake: FakeZaloApi
+    app: Runtime, settings: Settings, fake: FakeZaloApi
 ) -> None:
     configured = dataclasses.replace(settings, zalo_token="wrong:token-value", zalo_base_url=fake.base_url)
     with pytest.raises(StartError) as error:
@@ -167,7 +167,7 @@ async def test_a_refused_zalo_token_stops_start_up_with_one_line(
 
 
 async def test_a_busy_port_stops_start_up_with_one_line(
-    app: App, settings: Settings, fake: FakeZaloApi
+    app: Runtime, settings: Settings, fake: FakeZaloApi
 ) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -261,7 +261,7 @@ def test_bad_channel_settings_name_the_variable(values: dict[str, str], name: st
 
 # -- both platforms on one server -----------------------------------------------------------------
 async def test_telegram_and_zalo_share_one_webhook_server(
-    app: App, settings: Settings, fake: FakeZaloApi, telegram_api: Any
+    app: Runtime, settings: Settings, fake: FakeZaloApi, telegram_api: Any
 ) -> None:
     port = free_port()
     configured = dataclasses.replace(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import App
+from bot.bootstrap import Runtime
 from bot.channels.webhook import PublicFiles, WebhookServer
 from bot.channels.zalo import ZaloApi, ZaloApiError, ZaloChannel, events_in, to_incoming
 from bot.config import Settings
@@ -37,7 +37,7 @@ def zalo_settings(settings: Settings, fake: FakeZaloApi, **changes: Any) -> Sett
 
 
 @pytest.fixture
-async def zalo(app: App, settings: Settings, fake: FakeZaloApi) -> AsyncIterator[ZaloChannel]:
+async def zalo(app: Runtime, settings: Settings, fake: FakeZaloApi) -> AsyncIterator[ZaloChannel]:
     channel = ZaloChannel(zalo_settings(settings, fake), app.router)
     yield channel
     await channel.stop()
@@ -178,7 +178,12 @@ async def test_long_text_is_split_at_2000_characters_on_line_boundaries(
     ],
 )
 async def test_deliver_maps_zalo_errors(
-    app: App, settings: Settings, fake: FakeZaloApi, code: int, http_status: int, expected: type[Exception]
+    app: Runtime,
+    settings: Settings,
+    fake: FakeZaloApi,
+    code: int,
+    http_status: int,
+    expected: type[Exception],
 ) -> None:
     channel = ZaloChannel(zalo_settings(settings, fake, zalo_retry_after=42.0), app.router)
     try:
@@ -193,7 +198,7 @@ async def test_deliver_maps_zalo_errors(
         await channel.stop()
 
 
-async def test_deliver_without_a_server_is_a_temporary_failure(app: App, settings: Settings) -> None:
+async def test_deliver_without_a_server_is_a_temporary_failure(app: Runtime, settings: Settings) -> None:
     unreachable = dataclasses.replace(
         settings, zalo_token="1234:abcdefgh", zalo_base_url="http://127.0.0.1:9/bot"
     )
@@ -216,7 +221,7 @@ async def test_photo_without_public_url_sends_the_caption_with_a_note(
 
 
 async def test_photo_is_published_at_an_unguessable_url_when_configured(
-    app: App, settings: Settings, fake: FakeZaloApi, tmp_path: Any
+    app: Runtime, settings: Settings, fake: FakeZaloApi, tmp_path: Any
 ) -> None:
     server = WebhookServer("127.0.0.1", 0)
     await server.start()
@@ -242,9 +247,9 @@ async def test_photo_is_published_at_an_unguessable_url_when_configured(
 
 # -- through the delivery worker -------------------------------------------------------------------
 async def test_outbox_messages_reach_zalo_and_a_blocked_person_becomes_unreachable(
-    app: App, zalo: ZaloChannel, fake: FakeZaloApi
+    app: Runtime, zalo: ZaloChannel, fake: FakeZaloApi
 ) -> None:
-    from bot.app import running
+    from bot.bootstrap import background
     from bot.delivery.notify import notify
 
     services = app.services
@@ -265,7 +270,7 @@ async def test_outbox_messages_reach_zalo_and_a_blocked_person_becomes_unreachab
                 now,
             )
     fake.inject("sendMessage", 403, http_status=200)  # the first send: that person blocked the bot
-    async with running(app, {"zalo": zalo}) as worker:
+    async with background(app, {"zalo": zalo}) as worker:
         await worker.run_until_idle()
     delivered = {s.chat_id: s.text for s in fake.sent}
     assert len(delivered) == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import open_app
+from bot.bootstrap import open_runtime
 from bot.config import Settings
 from bot.demo import seed_demo
 from tests.fakes.zalo_api import FakeZaloApi, wait_until
@@ -37,7 +37,7 @@ async def test_run_onboards_a_zalo_user_answers_a_question_and_stops_cleanly(
     tmp_path: Path, fake: FakeZaloApi
 ) -> None:
     database = tmp_path / "bot.db"
-    async with open_app(Settings(database_path=database)) as app:  # areas to choose from
+    async with open_runtime(Settings(database_path=database)) as app:  # areas to choose from
         await seed_demo(app.services)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -72,7 +72,7 @@ async def test_run_onboards_a_zalo_user_answers_a_question_and_stops_cleanly(
             stdout, stderr = await process.communicate()
     assert process.returncode == 0, stderr.decode()
     assert fake.token not in stderr.decode() + stdout.decode()  # the token never reaches the logs
-    async with open_app(Settings(database_path=database)) as app:
+    async with open_runtime(Settings(database_path=database)) as app:
         user = await app.services.store.read.users.by_key(f"zalo:{USER}")
     assert user is not None and user.channel == "zalo" and user.area_id is not None
     answer = next(t for t in fake.texts_to(USER) if "Nguồn: QĐ 448/QĐ-KHVN" in t)

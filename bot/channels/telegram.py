@@ -125,7 +125,7 @@ class TelegramChannel:
 
     async def _post_init(self, app: Application) -> None:  # type: ignore[type-arg]
         username = app.bot.username
-        self.services.deep_links[self.name] = f"https://t.me/{username}?start={{code}}"
+        self.services.deep_links.set(self.name, f"https://t.me/{username}?start={{code}}")
         for language in i18n.LANGUAGES:
             with i18n.use(language):
                 commands = [

@@ -5,9 +5,8 @@ from __future__ import annotations
 from bot import accounts
 from bot.context import Role, Turn
 from bot.flow import Option, pick
-from bot.i18n import N_, _
+from bot.i18n import _
 from bot.model import Button
-from bot.router import Command, Router
 from bot.text import esc
 
 
@@ -58,10 +57,3 @@ async def _create(turn: Turn, area_id: str) -> None:
             code=invite.code,
         )
     )
-
-
-def register(router: Router) -> None:
-    router.add_command(
-        Command(("moi", "invite"), invite_command, Role.ADMIN, N_("invite a new officer (administrators)"))
-    )
-    router.on_payload("invite", invite_button)

@@ -10,7 +10,6 @@ from bot.context import Answer, Role, Turn
 from bot.flow import DONE, Option, Reask, StepFlow, option_buttons, pick
 from bot.i18n import N_, _
 from bot.model import Button, Reply
-from bot.router import Command, Router
 from bot.text import esc
 from bot.timeparse import WhenError, parse_when
 from handlers.broadcast import service as broadcast
@@ -364,28 +363,3 @@ async def _resend(turn: Turn, broadcast_id: int) -> None:
         )
     else:
         turn.say(_("Announcement #{id} has nobody left to send again to.").format(id=broadcast_id))
-
-
-def register(router: Router) -> None:
-    router.add_flow(BROADCAST_FLOW)
-    router.add_command(
-        Command(
-            ("thongbao", "announce"),
-            broadcast_command,
-            Role.OFFICER,
-            N_("send an announcement to your area (officers)"),
-            starts_flow=True,
-        )
-    )
-    router.add_command(
-        Command(("tatthongbao", "mute"), mute_command, Role.FAMILY, N_("stop receiving announcements"))
-    )
-    router.add_command(
-        Command(
-            ("batthongbao", "unmute"),
-            unmute_command,
-            Role.FAMILY,
-            N_("receive announcements again"),
-            in_menu=False,
-        )
-    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.services import Services
 from handlers.declaration.criteria import (
     AnyOf,
     Condition,
@@ -16,18 +17,16 @@ from handlers.declaration.criteria import (
     load_criteria,
 )
 
-if TYPE_CHECKING:
-    from bot.app import App
 
-
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+def add_parsers(commands: Any, admin: Any) -> None:
+    parser = commands.add_parser(
         "criteria",
         help="check a “Gia đình học tập” criteria file and print what it tests",
         description="Load and validate a criteria file (default: the configured one, else "
         "locales/vi/criteria.toml) and print each criterion. Exit status 1 when the file is invalid.",
     )
     parser.add_argument("file", nargs="?", type=Path, help="a criteria TOML file to check")
+    parser.set_defaults(run=run)
 
 
 def _expr(expr: Expr) -> str:
@@ -41,8 +40,8 @@ def _all(exprs: tuple[Expr, ...]) -> str:
     return " and ".join(_expr(e) for e in exprs) or "everyone"
 
 
-async def run(args: argparse.Namespace, app: App) -> int:
-    path = args.file or configured_path(app.settings)
+async def run(args: argparse.Namespace, services: Services) -> int:
+    path = args.file or configured_path(services.settings)
     try:
         criteria = load_criteria(path)
     except CriteriaError as exc:

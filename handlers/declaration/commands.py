@@ -10,13 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from bot.context import Role, Turn
-from bot.i18n import N_, _
+from bot.context import Turn
+from bot.i18n import _
 from bot.model import Button
-from bot.router import Command, CommandHandler, Handler, Router
+from bot.router import CommandHandler, Handler
 from bot.text import esc
 from handlers.declaration import service
-from handlers.declaration.criteria import configured_path, load_criteria
 from handlers.declaration.flows import SUMMARY, DeclarationFlow, where_text
 from handlers.declaration.model import DATA_KEYS
 from handlers.declaration.render import (
@@ -133,27 +132,3 @@ def make_handlers(flow: DeclarationFlow) -> tuple[CommandHandler, CommandHandler
             await view(turn, "")
 
     return declare, view, button
-
-
-def build_flow(router: Router) -> DeclarationFlow:
-    """Load and check the criteria now, so a bad file stops the bot at start, not mid-conversation."""
-    return DeclarationFlow(load_criteria(configured_path(router.services.settings)))
-
-
-def register(router: Router) -> None:
-    flow = build_flow(router)
-    declare, view, button = make_handlers(flow)
-    router.add_flow(flow)
-    router.add_command(
-        Command(
-            ("khaibao", "declare"),
-            declare,
-            Role.FAMILY,
-            N_("declare your household's learning (Gia đình học tập)"),
-            starts_flow=True,
-        )
-    )
-    router.add_command(
-        Command(("xemkhaibao", "mydeclaration"), view, Role.FAMILY, N_("see your household's declaration"))
-    )
-    router.on_payload("decl", button)

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.area_picker import AreaPicker
 from bot.context import Answer, Turn
+from bot.feature import Lazy
 from bot.flow import DONE, Reask, StepFlow
 from bot.i18n import N_, _
 from bot.model import Button
@@ -88,8 +89,12 @@ class DeclarationFlow(StepFlow):
     first_step = "head"
     title = N_("your household's declaration")
 
-    def __init__(self, criteria: Criteria) -> None:
-        self.criteria = criteria
+    def __init__(self, criteria: Lazy[Criteria]) -> None:
+        self._criteria = criteria
+
+    @property
+    def criteria(self) -> Criteria:
+        return self._criteria.get()
 
     # -- helpers --------------------------------------------------------------------------
     @staticmethod

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from bot import i18n
 from bot.context import Answer, Role, Turn
+from bot.feature import Lazy
 from bot.flow import DONE, Reask, StepFlow
 from bot.i18n import N_, _
 from bot.model import Button
-from bot.router import Command, CommandHandler, Handler, Router
+from bot.router import CommandHandler, Handler
 from bot.text import esc, fold
 from handlers.declaration import service
 from handlers.declaration import validate as check
-from handlers.declaration.criteria import Criteria, configured_path, load_criteria
+from handlers.declaration.criteria import Criteria
 from handlers.declaration.render import (
     action_label,
     assessment_lines,
@@ -176,8 +177,12 @@ class ReturnFlow(StepFlow):
     first_step = "reason"
     title = N_("returning a declaration")
 
-    def __init__(self, criteria: Criteria) -> None:
-        self.criteria = criteria
+    def __init__(self, criteria: Lazy[Criteria]) -> None:
+        self._criteria = criteria
+
+    @property
+    def criteria(self) -> Criteria:
+        return self._criteria.get()
 
     async def ask_reason(self, turn: Turn) -> None:
         turn.say(
@@ -203,11 +208,11 @@ def _ints(parts: list[str]) -> list[int] | None:
     return [int(p) for p in parts] if parts and all(p.isdigit() for p in parts) else None
 
 
-def make_handlers(criteria: Criteria, return_flow: ReturnFlow) -> tuple[CommandHandler, Handler]:
+def make_handlers(criteria: Lazy[Criteria], return_flow: ReturnFlow) -> tuple[CommandHandler, Handler]:
     async def review_command(turn: Turn, args: str) -> None:
         wanted = args.strip().lstrip("#")
         if wanted.isdigit():
-            await show_one(turn, criteria, int(wanted))
+            await show_one(turn, criteria.get(), int(wanted))
         else:
             await show_page(turn, 0)
 
@@ -222,10 +227,10 @@ def make_handlers(criteria: Criteria, return_flow: ReturnFlow) -> tuple[CommandH
         if action == "p":
             await show_page(turn, numbers[0])
         elif action == "o":
-            await show_one(turn, criteria, numbers[0])
+            await show_one(turn, criteria.get(), numbers[0])
         elif action == "a" and len(numbers) == 2:
             result = await service.review(turn.services, turn.person, numbers[0], numbers[1], "approved")
-            await report(turn, criteria, result, numbers[0])
+            await report(turn, criteria.get(), result, numbers[0])
         elif action == "r" and len(numbers) == 2:
             store = turn.services.store.read
             item = await store.declarations.get(numbers[0])
@@ -238,19 +243,3 @@ def make_handlers(criteria: Criteria, return_flow: ReturnFlow) -> tuple[CommandH
             turn.say(_("That button is no longer active."))
 
     return review_command, button
-
-
-def register(router: Router) -> None:
-    criteria = load_criteria(configured_path(router.services.settings))
-    return_flow = ReturnFlow(criteria)
-    review_command, button = make_handlers(criteria, return_flow)
-    router.add_flow(return_flow)
-    router.add_command(
-        Command(
-            ("duyet", "review"),
-            review_command,
-            Role.OFFICER,
-            N_("review families' declarations (officers)"),
-        )
-    )
-    router.on_payload("rev", button)

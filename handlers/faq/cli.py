@@ -15,20 +15,17 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from bot import i18n
 from handlers.faq.analyze import AbbreviationsError
 from handlers.faq.knowledge import KnowledgeError
 from handlers.faq.service import FaqService
 
-if TYPE_CHECKING:
-    from bot.app import App
 
-
-def add_parser(subparsers: Any) -> None:
+def add_parsers(commands: Any, admin: Any) -> None:
     """Add the ``ask`` command to the main parser's subparsers."""
-    ask = subparsers.add_parser(
+    ask = commands.add_parser(
         "ask",
         help="answer a question from the knowledge base (no database needed)",
         description="Answer questions about the learning titles from locales/*/knowledge.toml, "
@@ -47,6 +44,7 @@ def add_parser(subparsers: Any) -> None:
     ask.add_argument(
         "--check", action="store_true", help="only check the knowledge files and report problems"
     )
+    ask.set_defaults(run_offline=run_without_app)
 
 
 def _result(service: FaqService, question: str, language: str) -> dict[str, Any]:
@@ -108,15 +106,10 @@ def run_without_app(
     return 1 if unanswered and args.question != "-" else 0
 
 
-async def run(args: argparse.Namespace, app: App) -> int:
-    """The same with an open app (the database is not used)."""
-    return run_without_app(args)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m handlers.faq.cli")
+    parser = argparse.ArgumentParser(prog="python -m bot")
     sub = parser.add_subparsers(dest="command", required=True)
-    add_parser(sub)
+    add_parsers(sub, None)
     return run_without_app(parser.parse_args(["ask", *(argv if argv is not None else sys.argv[1:])]))
 
 

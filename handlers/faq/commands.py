@@ -14,31 +14,29 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import i18n
-from bot.context import Answer, Role, Turn
-from bot.flow import DONE, Reask, StepFlow, yes_no
-from bot.i18n import N_, _
+from bot.context import Role, Turn
+from bot.feature import Lazy
+from bot.help import help_text
+from bot.i18n import _
 from bot.model import Button
-from bot.router import Command, Handler, Router
 from bot.text import esc, fold, words
 from handlers.faq import handoff
 from handlers.faq.analyze import AbbreviationsError
+from handlers.faq.flows import ASK_FLOW, DRAFT_KEY, REPLY_FLOW, send_question
 from handlers.faq.knowledge import PAYLOAD_PREFIX, KnowledgeError, Topic
 from handlers.faq.matcher import Candidate
 from handlers.faq.service import FaqService
-from handlers.onboarding.commands import AGREE_WORDS, DECLINE_WORDS, ENGLISH_WORDS, VIETNAMESE_WORDS
 
 HELP_TOPIC = "bot.help"
 CONTACT_TOPIC = "contact_officer"  # its answer comes with a button to write to the officer
 HANDOFF_PREFIX = "faqh"
 SEND_LAST = "faqh:send"
 ASK_NEW = handoff.ASK_AGAIN
-DRAFT_KEY = "faq_q"  # the last unsure question, kept outside flows so the handoff button can send it
 MIN_SUGGESTION = 0.2  # nearer topics than this are offered when the bot is not sure
 LIST_LIMIT = 10
 MISS_DAYS = 30
 THANKS = frozenset({"cam on", "camon", "cam on nhieu", "thanks", "thank you", "tks", "ok", "oke", "okay"})
 GREETINGS = frozenset({"xin chao", "chao", "hello", "hi", "alo", "chao ban", "chao bot", "chao ad"})
-CONSENT_WORDS = AGREE_WORDS | DECLINE_WORDS | ENGLISH_WORDS | VIETNAMESE_WORDS
 
 
 def _topic_buttons(service: FaqService, ids: list[str], language: str) -> list[Button]:
@@ -46,140 +44,14 @@ def _topic_buttons(service: FaqService, ids: list[str], language: str) -> list[B
     return [Button(t.title, t.payload) for t in topics if t is not None]
 
 
-class AskFlow(StepFlow):
-    """/hoicanbo: type a question for the officers of your area."""
-
-    name = "faqask"
-    first_step = "question"
-    title = N_("asking a study promotion officer")
-
-    async def ask_question(self, turn: Turn) -> None:
-        area = turn.person.area
-        turn.say(
-            _(
-                "Type your question for the study promotion officers of {area} in one message. "
-                "They will answer you here. Type /huy to cancel."
-            ).format(area=esc(area.name if area else ""))
-        )
-
-    async def on_question(self, turn: Turn, answer: Answer) -> str:
-        text = answer.text.strip()
-        if not text or answer.payload is not None:
-            raise Reask(_("Please type your question as a message."))
-        if len(text) > handoff.MAX_QUESTION:
-            raise Reask(
-                _("That is too long: please keep it under {limit} characters.").format(
-                    limit=handoff.MAX_QUESTION
-                )
-            )
-        await _send(turn, text)
-        return DONE
-
-
-class ReplyFlow(StepFlow):
-    """An officer answers a handed-off question: type the answer, then confirm."""
-
-    name = "faqreply"
-    first_step = "answer"
-    title = N_("answering a family's question")
-
-    async def ask_answer(self, turn: Turn) -> None:
-        question = await turn.services.store.read.questions.get(int(turn.state.draft["q"]))
-        text = esc(question.text) if question else "—"
-        turn.say(
-            _("Question #{id}: «{question}»\nType your answer in one message (/huy to cancel).").format(
-                id=turn.state.draft["q"], question=text
-            )
-        )
-
-    async def on_answer(self, turn: Turn, answer: Answer) -> str:
-        text = answer.text.strip()
-        if not text or answer.payload is not None:
-            raise Reask(_("Please type your answer as a message."))
-        if len(text) > handoff.MAX_ANSWER:
-            raise Reask(
-                _("That is too long: please keep it under {limit} characters.").format(
-                    limit=handoff.MAX_ANSWER
-                )
-            )
-        turn.state.draft["a"] = text
-        return "confirm"
-
-    async def ask_confirm(self, turn: Turn) -> None:
-        turn.say(
-            _("Send this answer to the family?\n\n{answer}").format(answer=esc(turn.state.draft["a"])),
-            [Button(_("Yes, send it"), "confirm:yes"), Button(_("No, let me rewrite it"), "confirm:no")],
-        )
-
-    async def on_confirm(self, turn: Turn, answer: Answer) -> str:
-        agreed = yes_no(answer, "confirm")
-        if agreed is None:
-            raise Reask(_("Please answer yes or no (or tap a button)."))
-        if not agreed:
-            turn.state.draft.pop("a", None)
-            return "answer"
-        if turn.person.role < Role.OFFICER:
-            turn.say(_("Sorry, this command is only for officers or administrators of the association."))
-            return DONE
-        outcome = await handoff.answer_question(
-            turn.services, turn.person, int(turn.state.draft["q"]), turn.state.draft["a"]
-        )
-        messages = {
-            handoff.Outcome.SENT: _("Sent. The family will receive your answer in the bot."),
-            handoff.Outcome.ALREADY_ANSWERED: _("Another officer has already answered this question."),
-            handoff.Outcome.GONE: _(
-                "This question no longer exists (the person may have deleted their data)."
-            ),
-            handoff.Outcome.FORBIDDEN: _("This question comes from outside your area."),
-        }
-        turn.say(messages[outcome])
-        return DONE
-
-
-ASK_FLOW = AskFlow()
-REPLY_FLOW = ReplyFlow()
-
-
-async def _send(turn: Turn, text: str) -> None:
-    """Hand a question to the officers of the person's home area."""
-    user, area = turn.person.user, turn.person.area
-    if user is None:
-        turn.say(
-            _("To send your question to an officer, please first agree to the data notice: send /start.")
-        )
-        return
-    if area is None:
-        turn.say(_("Please choose where you live first with /khuvuc, so I know which officer to ask."))
-        return
-    sent = await handoff.send_question(turn.services, user, area, text)
-    turn.state.draft.pop(DRAFT_KEY, None)
-    if sent.recipients == 0:
-        turn.say(
-            _(
-                "I have saved your question, but no study promotion officer of your area uses the bot "
-                "yet. Please also ask your village's study promotion branch directly."
-            )
-        )
-    elif sent.to_admins:
-        turn.say(
-            _(
-                "No officer of your area uses the bot yet, so I sent your question to the association's "
-                "administrators. You will receive the answer here."
-            )
-        )
-    else:
-        turn.say(
-            _(
-                "I have sent your question to the study promotion officers of {area}. You will receive "
-                "their answer here."
-            ).format(area=esc(area.name))
-        )
-
-
 class FaqHandlers:
-    def __init__(self, service: FaqService, guest_fallback: Handler | None) -> None:
-        self.service = service
-        self.guest_fallback = guest_fallback
+    def __init__(self, service: Lazy[FaqService]) -> None:
+        self._service = service
+
+    @property
+    def service(self) -> FaqService:
+        """Loaded on first use: ``python -m bot admin …`` never reads the knowledge base."""
+        return self._service.get()
 
     # -- answering ------------------------------------------------------------------------------
     def _answer(self, turn: Turn, topic: Topic, buttons: bool = True) -> None:
@@ -191,7 +63,6 @@ class FaqHandlers:
         turn.say(text, extra + _topic_buttons(self.service, list(topic.related), turn.person.language))
 
     async def _help(self, turn: Turn, greeting: bool) -> None:
-        from handlers.onboarding.general import help_text
 
         if greeting:
             turn.say(_("Hello! How can I help you?"))
@@ -256,7 +127,7 @@ class FaqHandlers:
     # -- handoff --------------------------------------------------------------------------------
     async def handoff_button(self, turn: Turn) -> None:
         if turn.msg.payload == SEND_LAST and turn.state.draft.get(DRAFT_KEY):
-            await _send(turn, str(turn.state.draft[DRAFT_KEY]))
+            await send_question(turn, str(turn.state.draft[DRAFT_KEY]))
             return
         await self.ask_command(turn, "")
 
@@ -265,7 +136,7 @@ class FaqHandlers:
             turn.say(_("Please choose where you live first with /khuvuc, so I know which officer to ask."))
             return
         if args.strip():
-            await _send(turn, args.strip()[: handoff.MAX_QUESTION])
+            await send_question(turn, args.strip()[: handoff.MAX_QUESTION])
             return
         await ASK_FLOW.start(turn)
 
@@ -381,15 +252,16 @@ class FaqHandlers:
         )
 
     # -- guests ---------------------------------------------------------------------------------
-    async def guest(self, turn: Turn) -> None:
-        """Before consent: answer confident questions without storing anything; else the notice."""
+    async def guest(self, turn: Turn) -> bool:
+        """Before consent (a link of the guest chain, after consent answers): answer confident
+        questions without storing anything; otherwise leave the message to the consent notice."""
         payload = turn.msg.payload or ""
         if payload.startswith(PAYLOAD_PREFIX):
             topic = self.service.topic(payload[len(PAYLOAD_PREFIX) :], turn.person.language)
             if topic is not None:
                 self._answer(turn, topic, buttons=False)
                 turn.say(self._guest_note())
-                return
+                return True
         text = (turn.msg.text or "").strip()
         if payload.startswith(HANDOFF_PREFIX):
             turn.say(_("To send your question to an officer, please first agree to the data notice below."))
@@ -400,7 +272,7 @@ class FaqHandlers:
                 # No buttons: before consent a typed "1" means "I agree", not "the first topic".
                 self._answer(turn, topic, buttons=False)
                 turn.say(self._guest_note())
-                return
+                return True
             if match.candidates:
                 turn.say(
                     _(
@@ -408,8 +280,7 @@ class FaqHandlers:
                         "promotion officer, but only after you agree to the data notice below."
                     )
                 )
-        if self.guest_fallback is not None:
-            await self.guest_fallback(turn)
+        return False
 
     @staticmethod
     def _guest_question(text: str, payload: str) -> bool:
@@ -417,7 +288,7 @@ class FaqHandlers:
         folded = fold(text).strip(" .!?")
         if payload or not folded or text.startswith("/"):
             return False
-        return folded not in CONSENT_WORDS and folded not in GREETINGS
+        return folded not in GREETINGS
 
     @staticmethod
     def _guest_note() -> str:
@@ -425,48 +296,3 @@ class FaqHandlers:
             "I have stored nothing about you. To send a question to an officer, receive reminders or "
             "declare your family's learning, send /start and agree to the data notice."
         )
-
-
-def register(router: Router, service: FaqService | None = None) -> None:
-    """Take over free text (register after ``fallback``) and wrap the guest handler."""
-    faq = FaqHandlers(service or FaqService.load(), router.guest_handler)
-    router.fallback = faq.free_text
-    router.guest_handler = faq.guest
-    router.add_flow(ASK_FLOW)
-    router.add_flow(REPLY_FLOW)
-    router.on_payload(PAYLOAD_PREFIX.rstrip(":"), faq.topic_button)
-    router.on_payload(HANDOFF_PREFIX, faq.handoff_button)
-    router.on_payload(handoff.REPLY_PREFIX, faq.reply_button)
-    router.add_command(
-        Command(
-            ("hoicanbo", "askofficer"),
-            faq.ask_command,
-            Role.FAMILY,
-            N_("send a question to the study promotion officer"),
-            starts_flow=True,
-        )
-    )
-    router.add_command(
-        Command(
-            ("cauhoichuatraloi", "openquestions"),
-            faq.open_command,
-            Role.OFFICER,
-            N_("questions waiting for your answer (officers)"),
-        )
-    )
-    router.add_command(
-        Command(
-            ("cauhoi", "questions"),
-            faq.misses_command,
-            Role.ADMIN,
-            N_("questions the bot could not answer (administrators)"),
-        )
-    )
-    router.add_command(
-        Command(
-            ("taidulieu", "reloadfaq"),
-            faq.reload_command,
-            Role.OFFICER,
-            N_("reload the questions and answers after editing them (officers)"),
-        )
-    )

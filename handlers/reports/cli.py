@@ -5,18 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from bot import i18n
-from bot.channels.base import plain_text
-from bot.model import Reply
+from bot.services import Services
+from bot.text import strip_html
 from handlers.reports.build import DEFAULT_WEEKS, MAX_WEEKS, build_report, top_scope
 from handlers.reports.chart import render_png
 from handlers.reports.export import file_stem, to_csv, to_xlsx
 from handlers.reports.render import breakdown_text, weekly_text
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 FORMATS = ("table", "csv", "xlsx", "png")
 
@@ -28,10 +25,11 @@ def _weeks(text: str) -> int:
     return value
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    report = subparsers.add_parser(
+def add_parsers(commands: Any, admin: Any) -> None:
+    report = commands.add_parser(
         "report", help="weekly figures by area", description="Reports from the anonymous counting events."
     )
+    report.set_defaults(run=run)
     kinds = report.add_subparsers(dest="report_command", required=True, metavar="REPORT")
     weekly = kinds.add_parser(
         "weekly",
@@ -50,9 +48,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
 
 
-async def run(args: argparse.Namespace, app: App) -> int:
-    services = app.services
-    with i18n.use(app.settings.default_language, app.settings.timezone):
+async def run(args: argparse.Namespace, services: Services) -> int:
+    settings = services.settings
+    with i18n.use(settings.default_language, settings.timezone):
         if args.area:
             scope = await services.store.read.areas.get(args.area)
             if scope is None:
@@ -63,7 +61,7 @@ async def run(args: argparse.Namespace, app: App) -> int:
         report = await build_report(services, scope, args.weeks)
         if args.format == "table":
             parts = [weekly_text(report), breakdown_text(report)]
-            data = ("\n\n".join(plain_text(Reply(p)) for p in parts if p) + "\n").encode()
+            data = ("\n\n".join(strip_html(p) for p in parts if p) + "\n").encode()
         elif args.format == "csv":
             data = to_csv(report)
         elif args.format == "xlsx":

@@ -10,9 +10,8 @@ import asyncio
 import hashlib
 
 from bot.context import Role, Turn
-from bot.i18n import N_, _, ngettext
+from bot.i18n import _, ngettext
 from bot.model import Attachment, Button, Reply
-from bot.router import Command, Router
 from bot.text import esc, fold
 from handlers.reports.build import DEFAULT_WEEKS, MAX_WEEKS, build_report, find_areas, top_scope
 from handlers.reports.chart import render_png
@@ -224,24 +223,3 @@ async def export_button(turn: Turn) -> None:
     allowed, scope, weeks = await _scope_from_payload(turn)
     if allowed:
         await export(turn, scope, weeks)
-
-
-def register(router: Router) -> None:
-    router.add_command(
-        Command(
-            ("thongke", "stats"),
-            stats_command,
-            Role.OFFICER,
-            N_("weekly figures by area, with a chart (officers)"),
-        )
-    )
-    router.add_command(
-        Command(
-            ("xuatbaocao", "export"),
-            export_command,
-            Role.OFFICER,
-            N_("weekly figures as Excel and CSV files (officers)"),
-        )
-    )
-    router.on_payload(VIEW, view_button)
-    router.on_payload(EXPORT, export_button)

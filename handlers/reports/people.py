@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from bot import i18n
 from bot.context import Role, Turn
-from bot.i18n import N_, _
-from bot.router import Command, Router
+from bot.i18n import _
 from bot.text import esc
 
 
@@ -36,11 +35,3 @@ async def people_command(turn: Turn, args: str) -> None:
         count = await store.users.count(part.path)
         lines.append(f"• {esc(part.name)}: {i18n.fmt_number(count)}")
     turn.say("\n".join(lines))
-
-
-def register(router: Router) -> None:
-    router.add_command(
-        Command(
-            ("nguoidung", "people"), people_command, Role.OFFICER, N_("people who joined, by area (officers)")
-        )
-    )

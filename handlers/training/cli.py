@@ -14,16 +14,13 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot import i18n
 from bot.services import Services
 from handlers.training import fields, service
 from handlers.training.fields import FieldError
 from storage.sessions import DEFAULT_OFFSETS, TrainingSession
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 COLUMNS = (
     "ref",
@@ -66,13 +63,14 @@ class PlannedRow:
     existing: TrainingSession | None
 
 
-def add_parser(subparsers: Any) -> None:
+def add_parsers(commands: Any, admin: Any) -> None:
     """Add ``sessions`` under ``python -m bot admin``."""
-    sessions = subparsers.add_parser(
+    sessions = admin.add_parser(
         "sessions",
         help="training sessions: import a schedule (CSV or TOML), list them",
         description="Training sessions.",
     )
+    sessions.set_defaults(run=run)
     sub = sessions.add_subparsers(dest="sessions_command", required=True, metavar="ACTION")
     imp = sub.add_parser(
         "import",
@@ -86,10 +84,10 @@ def add_parser(subparsers: Any) -> None:
     listing.add_argument("--area", help="only this area and below (an area id)")
 
 
-async def run(args: argparse.Namespace, app: App) -> int:
+async def run(args: argparse.Namespace, services: Services) -> int:
     if args.sessions_command == "import":
-        return await import_command(app.services, args.file, dry_run=args.dry_run)
-    return await list_command(app.services, args.area)
+        return await import_command(services, args.file, dry_run=args.dry_run)
+    return await list_command(services, args.area)
 
 
 # -- import ----------------------------------------------------------------------------------

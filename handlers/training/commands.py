@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from bot import i18n
 from bot.context import Role, Turn
-from bot.i18n import N_, _
+from bot.i18n import _
 from bot.model import Button
-from bot.router import Command, Router
 from bot.text import esc, fold
-from handlers.training import manage, service
 from handlers.training import render as messages
-from handlers.training.flows import CANCEL_SESSION_FLOW, SESSION_FLOW, training_problem
+from handlers.training import service
+from handlers.training.flows import training_problem
 from storage.sessions import TrainingSession
 
 PAGE_SIZE = 5
@@ -299,27 +298,3 @@ async def on_button(turn: Turn) -> None:
         await handlers[action](turn, number)
     else:
         turn.say(_("That button is no longer active."))
-
-
-def register(router: Router) -> None:
-    router.add_flow(SESSION_FLOW)
-    router.add_flow(CANCEL_SESSION_FLOW)
-    router.add_command(
-        Command(("lichhoc", "sessions"), schedule_command, Role.FAMILY, N_("upcoming training sessions"))
-    )
-    router.add_command(
-        Command(
-            ("nhacnho", "reminders"), reminders_command, Role.FAMILY, N_("turn session reminders on or off")
-        )
-    )
-    router.add_command(
-        Command(
-            ("huydangky", "leave"),
-            leave_command,
-            Role.FAMILY,
-            N_("cancel a sign-up for a session"),
-            in_menu=False,
-        )
-    )
-    router.on_payload("tr", on_button)
-    manage.register(router)

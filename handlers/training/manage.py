@@ -10,9 +10,8 @@ from datetime import timedelta
 
 from bot import i18n
 from bot.context import Role, Turn
-from bot.i18n import N_, _
+from bot.i18n import _
 from bot.model import Attachment, Button, Reply
-from bot.router import Command, Router
 from bot.text import esc
 from handlers.training import render as messages
 from handlers.training import service
@@ -294,24 +293,3 @@ async def on_button(turn: Turn) -> None:
         await start_cancel(turn, session)
     else:
         turn.say(_("That button is no longer active."))
-
-
-def register(router: Router) -> None:
-    router.add_command(
-        Command(
-            ("taolop", "newsession"),
-            create_command,
-            Role.OFFICER,
-            N_("create a training session (officers)"),
-            starts_flow=True,
-        )
-    )
-    router.add_command(
-        Command(
-            ("quanlylop", "mysessions"),
-            my_sessions_command,
-            Role.OFFICER,
-            N_("sessions of your area: sign-ups, attendance, changes (officers)"),
-        )
-    )
-    router.on_payload("tro", on_button)

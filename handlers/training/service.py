@@ -24,6 +24,9 @@ from storage.signups import Attendee
 from storage.store import Repos
 from storage.users import User
 
+# The wake-up call of the reminder scheduler (handlers/training/scheduler.py).
+REMINDERS = "training:reminders"
+
 
 class TrainingError(Exception):
     """A request that cannot be carried out; ``code`` says why (for the caller's own message)."""
@@ -93,7 +96,7 @@ async def sign_up(services: Services, user: User, session_id: int) -> SignupResu
         await tx.events.record("training.signup", user.area_id, user.channel, now)
         position = await signups.waiting_position(session_id, user.id) if status == "waiting" else None
     services.wake_delivery()  # someone may have been promoted and told
-    services.wake_reminders()  # a new reminder may be due before the next sweep
+    services.wake(REMINDERS)  # a new reminder may be due before the next sweep
     return SignupResult(status, session, position)
 
 
@@ -116,7 +119,7 @@ async def cancel_signup(services: Services, user: User, session_id: int) -> Canc
         promoted = await _fill_places(tx, session, now, tz) if signup.status == "confirmed" else 0
     if promoted:
         services.wake_delivery()
-    services.wake_reminders()
+    services.wake(REMINDERS)
     return CancelResult(signup.status, session, promoted)
 
 
@@ -130,7 +133,7 @@ async def fill_places(services: Services, session_id: int) -> int:
         promoted = await _fill_places(tx, session, now, services.settings.timezone)
     if promoted:
         services.wake_delivery()
-    services.wake_reminders()
+    services.wake(REMINDERS)
     return promoted
 
 
@@ -271,7 +274,7 @@ async def update_session(
         promoted = await _fill_places(tx, new, now, tz) if changes.capacity is not None else 0
         await tx.audit.record(by, "training.updated", f"session:{session_id}", now, _changed_names(changes))
     services.wake_delivery()
-    services.wake_reminders()
+    services.wake(REMINDERS)
     return UpdateResult(new, notified, promoted)
 
 

@@ -1,7 +1,7 @@
 """Pytest fixtures: the fake Telegram Bot API server, and the real bot polling it.
 
 A test module opts in with ``pytest_plugins = ("tests.fakes.fixtures",)``. The bot is the real
-thing: ``TelegramChannel`` over the app from ``bot.app.open_app`` on a real SQLite file (the
+thing: ``TelegramChannel`` over the app from ``bot.bootstrap.open_runtime`` on a real SQLite file (the
 ``settings`` and ``clock`` fixtures of tests/conftest.py), seeded with the demo areas. Every
 request it sends is checked against the Bot API spec; a test fails at teardown if one was invalid.
 """
@@ -14,7 +14,7 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from bot.app import App, open_app
+from bot.bootstrap import Runtime, open_runtime
 from bot.channels.telegram import TelegramChannel
 from bot.clock import ManualClock
 from bot.config import Settings
@@ -29,13 +29,13 @@ class TelegramBot:
         self.settings = settings
         self.clock = clock
         self.seed = seed
-        self._app: App | None = None
+        self._app: Runtime | None = None
         self._channel: TelegramChannel | None = None
         self._stack: AsyncExitStack | None = None
         self.starts = 0
 
     @property
-    def app(self) -> App:
+    def app(self) -> Runtime:
         if self._app is None:
             raise RuntimeError("the bot is not running")
         return self._app
@@ -52,7 +52,7 @@ class TelegramBot:
 
     async def start(self) -> None:
         async with AsyncExitStack() as stack:
-            app = await stack.enter_async_context(open_app(self.settings, self.clock))
+            app = await stack.enter_async_context(open_runtime(self.settings, self.clock))
             if self.seed:
                 await seed_demo(app.services)  # only seeds an empty database
             channel = TelegramChannel(self.settings, app.router, app.services)

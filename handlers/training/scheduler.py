@@ -82,7 +82,7 @@ class ReminderScheduler:
         )
         scheduler.start()
         self._scheduler = scheduler
-        self.services.wake_reminders = self.wake_soon
+        self.services.wakeups.connect(service.REMINDERS, self.wake_soon)
         scheduler.add_job(
             self._sweep,
             IntervalTrigger(seconds=self.sweep_seconds, timezone=UTC),
@@ -95,7 +95,7 @@ class ReminderScheduler:
         scheduler = self._scheduler
         if scheduler is None:
             return
-        self.services.wake_reminders = lambda: None
+        self.services.wakeups.disconnect(service.REMINDERS)
         async with self._lock:  # let a tick in progress finish its transaction
             self._scheduler = None
             self.armed_for = None

@@ -1,0 +1,51 @@
+"""Announcements: officers write to the people of their area; families can opt out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bot.context import Role
+from bot.delivery.errors import Deliverer
+from bot.feature import Background, Feature
+from bot.i18n import N_
+from bot.router import Command, Router
+from bot.services import Services
+from handlers.broadcast import commands
+from handlers.broadcast.service import BroadcastMonitor
+
+
+class BroadcastFeature(Feature):
+    name = "broadcast"
+
+    def register(self, router: Router) -> None:
+        router.add_flow(commands.BROADCAST_FLOW)
+        router.add_command(
+            Command(
+                ("thongbao", "announce"),
+                commands.broadcast_command,
+                Role.OFFICER,
+                N_("send an announcement to your area (officers)"),
+                starts_flow=True,
+            )
+        )
+        router.add_command(
+            Command(
+                ("tatthongbao", "mute"),
+                commands.mute_command,
+                Role.FAMILY,
+                N_("stop receiving announcements"),
+            )
+        )
+        router.add_command(
+            Command(
+                ("batthongbao", "unmute"),
+                commands.unmute_command,
+                Role.FAMILY,
+                N_("receive announcements again"),
+                in_menu=False,
+            )
+        )
+
+    def background(self, services: Services, channels: Mapping[str, Deliverer]) -> Sequence[Background]:
+        # Fans out scheduled announcements when due and shows officers their progress.
+        return (BroadcastMonitor(services, channels),)
