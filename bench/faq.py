@@ -31,7 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import i18n
-from handlers.faq.evaluation import (
+from handlers.faq.service import FaqService, _build_cached
+from tests.faq_evaluation import (
     BLIND2_FILE,
     BLIND_FILE,
     EVAL_FILE,
@@ -41,7 +42,6 @@ from handlers.faq.evaluation import (
     load_items,
     verbatim,
 )
-from handlers.faq.service import FaqService, _build_cached
 
 
 def pct(pair: tuple[int, int]) -> str:

@@ -12,10 +12,22 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.model import Attachment, Button, Reply
 from storage.timefmt import from_db, opt_from_db, to_db
 
 FINAL_STATES = ("sent", "unreachable", "failed", "uncertain", "cancelled")
+
+# Rows of (label, payload) pairs: the message model lives above storage (bot.model), so the outbox
+# keeps plain values and the delivery worker turns them back into buttons.
+Buttons = tuple[tuple[tuple[str, str], ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A picture or document stored once and sent to many."""
+
+    filename: str
+    data: bytes
+    mime_type: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,17 +57,18 @@ class DueMessage:
     batch: str | None
     kind: str
     attempts: int
-    reply: Reply  # without its picture or file: see attachment_id
+    text: str
+    buttons: Buttons  # the picture or file is stored once for everyone: see attachment_id
     attachment_id: int | None = None
     attachment_kind: str | None = None  # photo | document
 
 
-def encode_buttons(reply: Reply) -> str:
-    return json.dumps([[[b.label, b.payload] for b in row] for row in reply.buttons], ensure_ascii=False)
+def encode_buttons(buttons: Buttons) -> str:
+    return json.dumps([[[label, payload] for label, payload in row] for row in buttons], ensure_ascii=False)
 
 
-def decode_buttons(raw: str) -> tuple[tuple[Button, ...], ...]:
-    return tuple(tuple(Button(label, payload) for label, payload in row) for row in json.loads(raw))
+def decode_buttons(raw: str) -> Buttons:
+    return tuple(tuple((label, payload) for label, payload in row) for row in json.loads(raw))
 
 
 def _row(r: aiosqlite.Row) -> OutboxRow:
@@ -77,7 +90,7 @@ class OutboxRepo:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
 
-    async def add_attachment(self, attachment: Attachment, now: datetime) -> int:
+    async def add_attachment(self, attachment: StoredFile, now: datetime) -> int:
         cur = await self.conn.execute(
             "INSERT INTO attachments (filename, mime_type, data, created_at) VALUES (?, ?, ?, ?)",
             (attachment.filename, attachment.mime_type, attachment.data, to_db(now)),
@@ -89,7 +102,8 @@ class OutboxRepo:
         self,
         user_id: int,
         purpose: str,
-        reply: Reply,
+        text: str,
+        buttons: Buttons,
         now: datetime,
         *,
         not_before: datetime | None = None,
@@ -108,8 +122,8 @@ class OutboxRepo:
                 purpose,
                 batch,
                 kind,
-                reply.text,
-                encode_buttons(reply),
+                text,
+                encode_buttons(buttons),
                 attachment_id,
                 attachment_kind,
                 to_db(not_before or now),
@@ -139,19 +153,20 @@ class OutboxRepo:
                 batch=r["batch"],
                 kind=r["kind"],
                 attempts=r["attempts"],
-                reply=Reply(text=r["text"], buttons=decode_buttons(r["buttons"])),
+                text=r["text"],
+                buttons=decode_buttons(r["buttons"]),
                 attachment_id=r["attachment_id"],
                 attachment_kind=r["attachment_kind"],
             )
             for r in rows
         ]
 
-    async def attachment(self, attachment_id: int) -> Attachment | None:
+    async def attachment(self, attachment_id: int) -> StoredFile | None:
         async with self.conn.execute(
             "SELECT filename, mime_type, data FROM attachments WHERE id = ?", (attachment_id,)
         ) as cur:
             r = await cur.fetchone()
-        return Attachment(r["filename"], bytes(r["data"]), r["mime_type"]) if r else None
+        return StoredFile(r["filename"], bytes(r["data"]), r["mime_type"]) if r else None
 
     async def mark_sending(self, row_id: int) -> bool:
         cur = await self.conn.execute(

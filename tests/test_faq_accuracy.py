@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.faq.evaluation import (
+from handlers.faq.knowledge import load_all
+from handlers.faq.service import FaqService
+from tests.faq_evaluation import (
     BLIND2_FILE,
     BLIND_FILE,
     EVAL_FILE,
@@ -17,8 +19,6 @@ from handlers.faq.evaluation import (
     load_items,
     verbatim,
 )
-from handlers.faq.knowledge import load_all
-from handlers.faq.service import FaqService
 
 TARGET = 0.90
 

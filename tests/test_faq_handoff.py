@@ -7,6 +7,7 @@ from datetime import timedelta
 from bot import accounts
 from bot.bootstrap import Runtime
 from bot.clock import ManualClock
+from bot.delivery.notify import to_reply
 from storage.outbox import DueMessage
 from tests.helpers import Transcript
 
@@ -41,8 +42,8 @@ async def test_family_asks_officer_answers_family_receives(app: Runtime, chat: T
     [notice] = await due(app, "faq-question:")
     officer_user = await store.users.by_key("console:officer")
     assert officer_user is not None and notice.user_id == officer_user.id
-    assert f"«{UNSURE}»" in notice.reply.text and "Nguyễn Văn An" in notice.reply.text
-    assert [b.payload for b in notice.reply.flat_buttons] == [f"fq:{qid}"]
+    assert f"«{UNSURE}»" in to_reply(notice).text and "Nguyễn Văn An" in to_reply(notice).text
+    assert [b.payload for b in to_reply(notice).flat_buttons] == [f"fq:{qid}"]
 
     officer = Transcript(app.router, "officer")
     text = await officer.press(f"fq:{qid}")
@@ -58,9 +59,9 @@ async def test_family_asks_officer_answers_family_receives(app: Runtime, chat: T
     [answer] = await due(app, "faq-answer:")
     assert answer.purpose == f"faq-answer:{qid}"
     assert answer.channel == "console" and answer.chat_id == "fam"
-    assert "Cán bộ khuyến học Phường Liên Bảo" in answer.reply.text
-    assert "liên hệ cô hiệu trưởng" in answer.reply.text and UNSURE in answer.reply.text
-    assert [b.payload for b in answer.reply.flat_buttons] == ["faqh:new"]
+    assert "Cán bộ khuyến học Phường Liên Bảo" in to_reply(answer).text
+    assert "liên hệ cô hiệu trưởng" in to_reply(answer).text and UNSURE in to_reply(answer).text
+    assert [b.payload for b in to_reply(answer).flat_buttons] == ["faqh:new"]
 
     # Pressing the reply button again shows the answer instead of answering twice.
     text = await officer.press(f"fq:{qid}")
@@ -87,7 +88,7 @@ async def test_officer_can_rewrite_the_answer_before_sending(app: Runtime, chat:
     await officer.send("Bản chính thức")
     await officer.press("confirm:yes")
     [answer] = await due(app, "faq-answer:")
-    assert "Bản chính thức" in answer.reply.text and "Bản nháp" not in answer.reply.text
+    assert "Bản chính thức" in to_reply(answer).text and "Bản nháp" not in to_reply(answer).text
 
 
 async def test_only_officers_of_the_area_may_answer(app: Runtime, chat: Transcript) -> None:
@@ -120,7 +121,7 @@ async def test_a_question_answered_meanwhile_is_not_answered_twice(app: Runtime,
     assert "Đã gửi" in await officer.send("co")
     assert "đã có cán bộ khác trả lời" in await admin.send("co")
     [answer] = await due(app, "faq-answer:")
-    assert "Câu trả lời thứ nhất" in answer.reply.text
+    assert "Câu trả lời thứ nhất" in to_reply(answer).text
 
 
 async def test_open_questions_are_listed_and_marked_late_after_48_hours(
@@ -158,7 +159,7 @@ async def test_ask_an_officer_with_the_command(app: Runtime, chat: Transcript) -
     text = await chat.send("Cho hỏi lịch họp bình xét năm nay ở thôn mình là hôm nào ạ?")
     assert "Tôi đã gửi câu hỏi của bạn" in text
     [notice] = await due(app, "faq-question:")
-    assert "lịch họp bình xét" in notice.reply.text
+    assert "lịch họp bình xét" in to_reply(notice).text
     # From the answer to "how do I contact an officer", a button starts the same.
     await chat.send("muon gap can bo khuyen hoc")
     assert chat.buttons[0] == "faqh:new"

@@ -29,6 +29,7 @@ from bot.channels.console import ConsoleChannel
 from bot.channels.zalo import ZaloChannel
 from bot.config import Settings
 from bot.delivery.errors import Ambiguous, PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
+from bot.delivery.notify import to_reply
 from bot.model import Reply
 from tests.fakes.zalo_api import FakeZaloApi, wait_until
 from tests.test_declaration_flow import HEAD_QUESTION, PROVISIONAL, SUMMARY
@@ -330,7 +331,7 @@ async def test_questions_answered_with_their_source_or_sent_to_the_officer(drive
     [notice] = await due(driver.app, "faq-question:")
     officer_user = await store.users.by_key("console:officer")
     assert officer_user is not None and notice.user_id == officer_user.id
-    assert "«gia vang hom nay bao nhieu»" in notice.reply.text and DISPLAY_NAME in notice.reply.text
+    assert "«gia vang hom nay bao nhieu»" in to_reply(notice).text and DISPLAY_NAME in to_reply(notice).text
 
 
 async def test_family_declaration_of_two_with_mistakes_to_the_self_assessment(driver: Driver) -> None:

@@ -9,6 +9,7 @@ from bot.bootstrap import Runtime, open_runtime
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.context import Person
+from bot.delivery.notify import to_reply
 from bot.demo import seed_demo
 from bot.model import Incoming
 from handlers.declaration import service
@@ -91,12 +92,12 @@ async def test_officer_approves_one_returns_another_and_families_hear_once(app: 
     due = {m.purpose: m for m in await store.outbox.due(app.services.clock.now())}
     assert (
         "đã kiểm tra và xác nhận bản khai báo “Gia đình học tập” năm 2026"
-        in due[f"review:{first}:1"].reply.text
+        in to_reply(due[f"review:{first}:1"]).text
     )
-    notice = due[f"review:{second}:1"].reply.text
+    notice = to_reply(due[f"review:{second}:1"]).text
     assert "Lý do: Thiếu thông tin &lt;b&gt;cháu&lt;/b&gt; đang học đại học" in notice
     assert "/khaibao" in notice
-    assert [b.payload for r in due[f"review:{second}:1"].reply.buttons for b in r] == ["decl:view"]
+    assert [b.payload for r in to_reply(due[f"review:{second}:1"]).buttons for b in r] == ["decl:view"]
 
     # A double tap on an old button changes nothing and queues nothing.
     text = await officer.press(f"rev:a:{first}:1")

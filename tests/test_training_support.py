@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot import accounts
 from bot.bootstrap import Runtime
+from bot.delivery.notify import to_reply
 from bot.model import Incoming
 from handlers.training import service
 from storage.outbox import OutboxRow
@@ -72,5 +73,5 @@ async def outbox_text(app: Runtime, user: User, purpose: str) -> str:
     due = await app.services.store.read.outbox.due(datetime(2100, 1, 1, tzinfo=UTC), limit=10_000)
     for message in due:
         if message.user_id == user.id and message.purpose == purpose:
-            return message.reply.text + "\n" + " ".join(b.payload for b in message.reply.flat_buttons)
+            return to_reply(message).text + "\n" + " ".join(b.payload for b in to_reply(message).flat_buttons)
     raise AssertionError(f"no pending outbox message {purpose!r} for {user.key}")

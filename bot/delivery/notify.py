@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot import i18n
-from bot.model import Reply
+from bot.model import Attachment, Button, Reply
+from storage.outbox import DueMessage, StoredFile
 from storage.store import Repos
 from storage.users import User
 
@@ -34,7 +35,8 @@ async def notify(
     return await tx.outbox.enqueue(
         recipient.id,
         purpose,
-        reply,
+        reply.text,
+        tuple(tuple((b.label, b.payload) for b in row) for row in reply.buttons),
         now,
         not_before=not_before,
         batch=batch,
@@ -42,3 +44,19 @@ async def notify(
         attachment_id=photo_id,
         attachment_kind="photo" if photo_id is not None else None,
     )
+
+
+def to_reply(message: DueMessage) -> Reply:
+    """An outbox row as the reply the channel sends (its picture or file is added by the worker)."""
+    return Reply(
+        text=message.text,
+        buttons=tuple(tuple(Button(label, payload) for label, payload in row) for row in message.buttons),
+    )
+
+
+def to_attachment(stored: StoredFile) -> Attachment:
+    return Attachment(stored.filename, stored.data, stored.mime_type)
+
+
+def to_stored(attachment: Attachment) -> StoredFile:
+    return StoredFile(attachment.filename, attachment.data, attachment.mime_type)

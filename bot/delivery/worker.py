@@ -33,6 +33,7 @@ from bot.delivery.errors import (
     TemporaryFailure,
     Unreachable,
 )
+from bot.delivery.notify import to_attachment, to_reply
 from bot.model import Attachment, Reply
 from storage.outbox import DueMessage
 from storage.store import Repos, Store
@@ -240,19 +241,21 @@ class DeliveryWorker:
 
     async def _with_attachment(self, message: DueMessage) -> Reply:
         """The reply with its picture or file; one copy in memory for a whole broadcast."""
+        reply = to_reply(message)
         if message.attachment_id is None:
-            return message.reply
+            return reply
         attachment = self._attachments.get(message.attachment_id)
         if attachment is None:
-            attachment = await self.store.read.outbox.attachment(message.attachment_id)
-            if attachment is None:
-                return message.reply
+            stored = await self.store.read.outbox.attachment(message.attachment_id)
+            if stored is None:
+                return reply
+            attachment = to_attachment(stored)
             if len(self._attachments) > 32:
                 self._attachments.clear()
             self._attachments[message.attachment_id] = attachment
         if message.attachment_kind == "document":
-            return dataclasses.replace(message.reply, document=attachment)
-        return dataclasses.replace(message.reply, photo=attachment)
+            return dataclasses.replace(reply, document=attachment)
+        return dataclasses.replace(reply, photo=attachment)
 
     async def _pace(self, lane: _Lane) -> None:
         """Wait for the channel's overall rate (the per-chat gap is kept by the caller)."""

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot import i18n
 from bot.context import Answer, Role, Turn
+from bot.delivery.notify import to_attachment, to_stored
 from bot.flow import DONE, Option, Reask, StepFlow, option_buttons, pick
 from bot.i18n import N_, _
 from bot.model import Button, Reply
@@ -186,7 +187,7 @@ class BroadcastFlow(StepFlow):
                 raise Reask(_("That picture could not be used. Please send another, or choose “No picture”."))
             async with turn.services.store.write() as tx:
                 turn.state.draft["photo"] = await tx.outbox.add_attachment(
-                    answer.photo, turn.services.clock.now()
+                    to_stored(answer.photo), turn.services.clock.now()
                 )
             return "when"
         if answer.payload == "photo:none" or answer.folded in (
@@ -245,8 +246,9 @@ class BroadcastFlow(StepFlow):
         area = await turn.services.store.read.areas.get(audience.area_id) if audience.area_id else None
         preview = broadcast.announcement(draft["text"], area.name if area else _("all areas"))
         if draft.get("photo"):
-            photo = await turn.services.store.read.outbox.attachment(int(draft["photo"]))
-            preview = dataclasses.replace(preview, photo=photo)
+            stored = await turn.services.store.read.outbox.attachment(int(draft["photo"]))
+            if stored is not None:
+                preview = dataclasses.replace(preview, photo=to_attachment(stored))
 
         when = _("now") if not draft.get("at") else i18n.fmt_datetime(datetime.fromisoformat(draft["at"]))
         turn.say(_("<b>Preview</b> — this is exactly what people will see:"))

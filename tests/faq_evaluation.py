@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.text import fold, normalize, words
 from handlers.faq.service import FaqService
 
-EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "tests" / "data"
+EVAL_DIR = Path(__file__).resolve().parent / "data"
 EVAL_FILE = EVAL_DIR / "faq_eval.toml"
 HOLDOUT_FILE = EVAL_DIR / "faq_holdout.toml"
 BLIND_FILE = EVAL_DIR / "faq_blind.toml"  # blind once; its misses then shaped the analysis
