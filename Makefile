@@ -14,6 +14,8 @@ run: $(STAMP) catalogs
 test: $(STAMP) catalogs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 	CI=$${CI:-} $(VENV)/bin/pytest
 
 $(PY):
@@ -40,6 +42,8 @@ update-catalogs: extract
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

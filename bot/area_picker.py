@@ -42,7 +42,7 @@ class AreaPicker:
         return parent, children
 
     async def _current(self, turn: Turn) -> tuple[Area | None, list[Area]]:
-        return await self.level(turn, turn.state.draft.get(self.parent_key))  # type: ignore[arg-type]
+        return await self.level(turn, turn.state.draft.get(self.parent_key))
 
     async def ask(self, turn: Turn) -> bool:
         """Offer the current level; False when no areas are loaded (the person is told)."""
@@ -52,7 +52,7 @@ class AreaPicker:
             turn.say(_("No areas have been loaded yet. Please ask the association's administrator."))
             return False
         pages = max(1, -(-len(children) // PAGE_SIZE))
-        page = min(int(draft.get(self.page_key, 0)), pages - 1)  # type: ignore[call-overload]
+        page = min(int(draft.get(self.page_key, 0)), pages - 1)
         shown = children[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
         buttons = option_buttons(self.step, [Option(a.id, a.name) for a in shown])
         if page + 1 < pages:
@@ -76,7 +76,7 @@ class AreaPicker:
         draft = turn.state.draft
         parent, children = await self._current(turn)
         if answer.payload == f"{self.step}:+more":
-            draft[self.page_key] = int(draft.get(self.page_key, 0)) + 1  # type: ignore[call-overload]
+            draft[self.page_key] = int(draft.get(self.page_key, 0)) + 1
             return None
         if answer.payload == f"{self.step}:+back" and parent is not None:
             top, _children = await self.level(turn)

@@ -106,9 +106,9 @@ class RemindersRepo:
         existing = {r.offset_min: r for r in await self.for_person(session_id, user_id)}
         stamp = to_db(now)
         planned = dict(plan)
-        for offset, row in existing.items():
-            if offset not in planned and row.state == "pending":
-                await self._set(row.id, "cancelled", "no longer planned", stamp)
+        for offset, old in existing.items():
+            if offset not in planned and old.state == "pending":
+                await self._set(old.id, "cancelled", "no longer planned", stamp)
         for offset, due in planned.items():
             row = existing.get(offset)
             if row is None:

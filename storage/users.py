@@ -164,8 +164,9 @@ class UsersRepo:
         return [_user(r, await self.roles(r["id"])) for r in rows]
 
     async def count(self, area_path: str | None = None) -> int:
+        args: tuple[object, ...] = ()
         if area_path is None:
-            sql, args = "SELECT COUNT(*) FROM users", ()
+            sql = "SELECT COUNT(*) FROM users"
         else:
             sql = (
                 "SELECT COUNT(*) FROM users u JOIN areas a ON a.id = u.area_id WHERE substr(a.path, 1, ?) = ?"

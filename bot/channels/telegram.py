@@ -68,24 +68,24 @@ def to_incoming(update: Update) -> Incoming | None:
         return None
     if chat.type != "private":
         return None  # the bot serves private chats only
-    common = {
-        "channel": "telegram",
-        "user_id": str(user.id),
-        "chat_id": str(chat.id),
-        "display_name": user.full_name or "",
-        "language": user.language_code,
-    }
+    incoming = Incoming(
+        channel="telegram",
+        user_id=str(user.id),
+        chat_id=str(chat.id),
+        display_name=user.full_name or "",
+        language=user.language_code,
+    )
     if update.callback_query is not None:
-        return Incoming(payload=update.callback_query.data or "", **common)
+        return dataclasses.replace(incoming, payload=update.callback_query.data or "")
     message = update.message
     if message is None:
         return None
     if message.photo:
         # The picture itself is fetched by the channel (it takes a request); the caption is text.
-        return Incoming(text=message.caption, photo=PENDING_PHOTO, **common)
+        return dataclasses.replace(incoming, text=message.caption, photo=PENDING_PHOTO)
     if message.text is None:
-        return Incoming(unsupported=True, **common)
-    return Incoming(text=message.text, **common)
+        return dataclasses.replace(incoming, unsupported=True)
+    return dataclasses.replace(incoming, text=message.text)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -119,11 +119,11 @@ class TelegramChannel:
         )
         if self.webhook_url:
             builder = builder.updater(None)
-        self.app: Application = builder.build()  # type: ignore[type-arg]
+        self.app: Application = builder.build()
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
 
-    async def _post_init(self, app: Application) -> None:  # type: ignore[type-arg]
+    async def _post_init(self, app: Application) -> None:
         username = app.bot.username
         self.services.deep_links.set(self.name, f"https://t.me/{username}?start={{code}}")
         for language in i18n.LANGUAGES:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -118,28 +119,30 @@ def to_incoming(event: dict[str, Any]) -> Incoming | None:
     message = event.get("message")
     if not isinstance(message, dict):
         return None  # e.g. message.unsupported.received from a protected account comes empty
-    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
-    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    sender = message.get("from")
+    chat = message.get("chat")
+    sender = sender if isinstance(sender, dict) else {}
+    chat = chat if isinstance(chat, dict) else {}
     user_id = sender.get("id")
     chat_id = chat.get("id", user_id)
     if user_id in (None, "") or chat_id in (None, "") or sender.get("is_bot") is True:
         return None
     if str(chat.get("chat_type", "PRIVATE")).upper() != "PRIVATE":
         return None  # groups are beta on the platform; the bot serves private chats
-    common = {
-        "channel": "zalo",
-        "user_id": str(user_id),
-        "chat_id": str(chat_id),
-        "display_name": str(sender.get("display_name") or sender.get("name") or ""),
-    }
+    incoming = Incoming(
+        channel="zalo",
+        user_id=str(user_id),
+        chat_id=str(chat_id),
+        display_name=str(sender.get("display_name") or sender.get("name") or ""),
+    )
     text = message.get("text")
     name = str(event.get("event_name") or "")
     if name == TEXT_EVENT or (not name.startswith("message.") and isinstance(text, str)):
         if not isinstance(text, str) or not text.strip():
             return None
-        return Incoming(text=text, **common)
+        return dataclasses.replace(incoming, text=text)
     # image, sticker, voice, unsupported (e.g. a child's protected account), anything newer
-    return Incoming(unsupported=True, **common)
+    return dataclasses.replace(incoming, unsupported=True)
 
 
 # -- the channel ------------------------------------------------------------------------------

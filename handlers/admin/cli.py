@@ -83,10 +83,10 @@ async def _run(args: argparse.Namespace, services: Services) -> int:
     elif action == "users":
         path = None
         if args.area:
-            area = await store.areas.get(args.area)
-            if area is None:
+            scope = await store.areas.get(args.area)
+            if scope is None:
                 raise ValueError(f"unknown area {args.area!r}")
-            path = area.path
+            path = scope.path
         people = await store.users.list(path, limit=args.limit)
         for person in people:
             roles = ", ".join(f"{r.role}{':' + r.area_id if r.area_id else ''}" for r in person.roles)

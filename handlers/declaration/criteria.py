@@ -352,7 +352,8 @@ def _criterion(raw: Any, index: int, path: Path) -> Criterion:
         if "where" in raw or "exempt" in raw:
             raise CriteriaError(f"{where}: a household check has no 'where' or 'exempt'")
         require = _conditions(raw.get("require"), HOUSEHOLD_FIELDS, HOUSEHOLD_ENUMS, f"{where}, require")
-        where_, exempt = (), ()
+        where_: tuple[Expr, ...] = ()
+        exempt: tuple[Expr, ...] = ()
     else:
         where_ = _conditions(raw.get("where"), MEMBER_FIELDS, MEMBER_ENUMS, f"{where}, where")
         exempt = _conditions(raw.get("exempt"), MEMBER_FIELDS, MEMBER_ENUMS, f"{where}, exempt")

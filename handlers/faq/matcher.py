@@ -334,8 +334,8 @@ class Matcher:
             scored.append((rank, confidence, doc))
         scored.sort(key=lambda item: (-item[0], item[2]))
         candidates = tuple(Candidate(self.ids[doc], round(conf, 4)) for _rank, conf, doc in scored[:TOP_N])
-        best = candidates[0]
-        return Match(best.topic if best.score >= self.threshold else None, best.score, candidates)
+        top = candidates[0]
+        return Match(top.topic if top.score >= self.threshold else None, top.score, candidates)
 
     def _coverage(self, grammar: dict[str, _Grammar], doc: int) -> float:
         """IDF-weighted share of the question's words (and word pairs) that the topic knows.

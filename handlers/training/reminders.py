@@ -8,6 +8,7 @@ crash or restart can neither lose nor repeat a reminder, and the outbox's unique
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -167,7 +168,7 @@ async def _decide(
                 tx,
                 recipient,
                 purpose(row.session_id, row.offset_min, row.round),
-                lambda s=session: reminder_reply(s),
+                functools.partial(reminder_reply, session),
                 now,
                 kind="reminder",
             )
