@@ -223,6 +223,13 @@ def add_feature_commands(
         module.add_parsers(commands, admin)
 
 
+def ask(argv: Sequence[str]) -> int:
+    """``python -m bot ask``, importing only the Q&A (scripts call it once per run)."""
+    from handlers.faq import cli as faq_cli
+
+    return faq_cli.main(argv)
+
+
 def feature_cli_modules() -> Sequence[Any]:
     from handlers.admin import cli as admin_cli
     from handlers.broadcast import cli as broadcast_cli

@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["ask"]:
+        # The knowledge base only: no other command's parser, no settings, no database.
+        return bootstrap.ask(argv[1:])
     args = build_parser().parse_args(argv)
     offline = getattr(args, "run_offline", None)
     if offline is not None:  # e.g. ask: the knowledge base only, no settings, no database
