@@ -60,4 +60,4 @@ def test_a_bad_criteria_file_is_one_line_for_chat_and_no_matter_for_admin(tmp_pa
     assert chat.returncode == 1
     lines = chat.stderr.strip().splitlines()
     assert len(lines) == 1, chat.stderr
-    assert lines[0].startswith(f"data file error: {bad}: ") and "check must be one of" in lines[0]
+    assert lines[0].startswith(f"data file error: {bad}: ") and "schema must be 1" in lines[0]
