@@ -135,6 +135,32 @@ def test_too_long_answer_is_refused(tmp_path: Path) -> None:
         load_knowledge(path, "vi")
 
 
+def test_the_rest_of_an_answer_is_optional_and_read_from_more(tmp_path: Path) -> None:
+    path = _copy(tmp_path) / "vi" / "knowledge.toml"
+    before = 'questions = [\n  "Ngày khuyến học'
+    _edit(path, before, 'more = """Thêm <b>chi tiết</b>."""\n' + before)
+    base = load_knowledge(path, "vi")
+    assert base.get("ngay_khuyen_hoc").more == "Thêm <b>chi tiết</b>."
+    assert base.get("contact_officer").more == ""  # optional
+
+
+@pytest.mark.parametrize(
+    ("more", "problem"),
+    [
+        ('""', "“more” must be a non-empty text"),
+        ("42", "“more” must be a non-empty text"),
+        ('"""' + "Rất dài. " * 200 + '"""', r"“more” is 1\d{3} characters \(at most 1500\)"),
+        ('"GD&ĐT"', "“more”: a bare"),
+        ('"<b>x"', "“more”: <b> is never closed"),
+    ],
+)
+def test_a_bad_more_is_refused(tmp_path: Path, more: str, problem: str) -> None:
+    path = _copy(tmp_path) / "vi" / "knowledge.toml"
+    _edit(path, 'questions = [\n  "Ngày khuyến học', f'more = {more}\nquestions = [\n  "Ngày khuyến học')
+    with pytest.raises(KnowledgeError, match=f"ngay_khuyen_hoc: {problem}"):
+        load_knowledge(path, "vi")
+
+
 @pytest.mark.parametrize(
     ("html", "problem"),
     [
