@@ -37,7 +37,7 @@ REQUIRED_IDS = (
 )
 PAYLOAD_PREFIX = "faq:"
 MAX_PAYLOAD_BYTES = 64
-MAX_ANSWER = 1500  # leaves room for the title and source line within Zalo's 2,000 characters
+MAX_ANSWER = 900  # the first message: about 600 characters fit a phone screen, 900 at most
 MAX_MORE = 1500  # the rest, shown on request ("Xem thêm"): room for a title within Zalo's 2,000
 MAX_TITLE = 60  # a button label
 MIN_QUESTIONS = 3
