@@ -127,7 +127,7 @@ async def test_admins_see_the_most_frequent_unanswered_questions(app: App, chat:
     assert "chỉ dành cho cán bộ" in await officer.send("/cauhoi")
     admin = Transcript(app.router, "admin")
     text = await admin.send("/cauhoi")
-    assert "Câu hỏi bot chưa trả lời được trong 30 ngày qua: 3." in text
+    assert "Câu hỏi tôi chưa trả lời được trong 30 ngày qua: 3." in text
     lines = text.splitlines()
     assert lines[1].startswith("2 lần: «Giá lúa hôm nay?»")
     assert lines[2].startswith("1 lần: «ket qua bong da»")
