@@ -169,6 +169,16 @@ def test_answers_cite_only_documents_numbers_and_dates_from_the_domain_guide(bas
             assert numbers <= KNOWN_NUMBERS, (topic.id, numbers - KNOWN_NUMBERS)
 
 
+def test_every_document_an_answer_names_is_in_its_sources(bases: dict) -> None:
+    """A claim and its source travel together: the source line lists what the answer cites."""
+    for base in bases.values():
+        for topic in base.topics:
+            cited = " ".join(s.line() for s in topic.sources)
+            text = topic.answer + " " + topic.more
+            for document in set(_DOCUMENT.findall(text)) | set(_SHORT_DOCUMENT.findall(text)):
+                assert document in cited, (base.language, topic.id, document)
+
+
 def test_wrong_or_outdated_claims_do_not_come_back(bases: dict) -> None:
     for base in bases.values():
         for topic in base.topics:
