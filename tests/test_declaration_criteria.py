@@ -52,13 +52,16 @@ def test_shipped_file_follows_the_national_framework() -> None:
     criteria = load_criteria()
     assert [c.id for c in criteria.items] == [
         "children_school",
+        "children_lower_secondary",
         "children_results",
         "adults_literate",
         "adults_activity",
+        "elders",
         "conditions",
         "effect",
     ]
     assert "448/QĐ-KHVN" in criteria.source.vi and "2016–2020" in criteria.source.vi
+    assert "20/2014/NĐ-CP" in criteria.source.vi  # universal-education and literacy ages
     assert "2021–2030" in criteria.caveat.vi and "quyết định" in criteria.caveat.vi
     assert {c.check for c in criteria.items} == {"each_member", "household", "review"}
     assert criteria.get("effect").check == "review"  # the effect of learning: people judge it
@@ -79,9 +82,11 @@ def test_a_household_is_assessed_criterion_by_criterion() -> None:
     }
     outcomes = {o.criterion: o for o in criteria.evaluate(data, YEAR)}
     assert outcomes["children_school"].status == MISSING and outcomes["children_school"].members == (4,)
+    assert outcomes["children_lower_secondary"].status == NOT_APPLICABLE
     assert outcomes["children_results"].status == REVIEW
     assert outcomes["adults_literate"].status == MISSING and outcomes["adults_literate"].members == (2,)
     assert outcomes["adults_activity"].status == MISSING and outcomes["adults_activity"].members == (2,)
+    assert outcomes["elders"].status == REVIEW  # the 76-year-old: for the village review
     assert outcomes["conditions"].status == MISSING
     assert outcomes["effect"].status == REVIEW
 
@@ -96,12 +101,57 @@ def test_what_does_not_apply_and_what_is_met() -> None:
     outcomes = {o.criterion: o.status for o in criteria.evaluate(data, YEAR)}
     assert outcomes == {
         "children_school": NOT_APPLICABLE,
+        "children_lower_secondary": NOT_APPLICABLE,
         "children_results": NOT_APPLICABLE,
         "adults_literate": MET,  # the 66-year-old is outside 19–60, the 46-year-old reads
         "adults_activity": MET,  # studying at college counts as a learning activity
+        "elders": REVIEW,  # the 66-year-old: no national rule, the village decides
         "conditions": MET,
         "effect": REVIEW,
     }
+
+
+def test_people_over_60_are_for_the_village_review_never_missing() -> None:
+    """As the knowledge base's "edge.elderly" answer says: no national rule; the village decides."""
+    criteria = load_criteria()
+    data = {
+        "m": [
+            member("head", 1980, "none", True, ["reading"]),
+            member("grandparent", 1950, "none", False, []),  # 76: cannot read, no activity
+            member("grandparent", 1965, "none", None, None),  # 61: not asked
+        ],
+        "c": ["books"],
+        "e": "often",
+    }
+    outcomes = {o.criterion: o for o in criteria.evaluate(data, YEAR)}
+    assert outcomes["adults_literate"].status == MET and outcomes["adults_activity"].status == MET
+    assert outcomes["elders"].status == REVIEW
+    assert all(o.status != MISSING for o in outcomes.values())
+    assert "chưa có quy định toàn quốc" in criteria.get("elders").title.vi
+    assert "địa phương chọn" in criteria.get("adults_literate").title.vi  # a LOCAL CHOICE, said so
+    assert "Không tính là chưa đạt" in criteria.get("elders").detail.vi
+
+
+def test_universal_education_age_not_compulsory_school_age() -> None:
+    """QĐ 448: every child of universal-education age (Nghị định 20/2014: 5, 6–14, 11–18 not done)."""
+    criteria = load_criteria()
+    assert "độ tuổi phổ cập" in criteria.get("children_school").title.vi
+    assert "bắt buộc" not in criteria.get("children_school").title.vi
+    data = {
+        "m": [
+            member("head", 1980, "none", True, ["reading"]),
+            member("child", 2021, "none"),  # 5: pre-school age, not at school
+            member("child", 2010, "none"),  # 16: not at school; has she finished lower secondary?
+            member("child", 2009, "upper_sec"),  # 17: at school
+        ],
+        "c": ["desk"],
+        "e": "often",
+    }
+    outcomes = {o.criterion: o for o in criteria.evaluate(data, YEAR)}
+    assert outcomes["children_school"].status == MISSING and outcomes["children_school"].members == (2,)
+    assert outcomes["children_lower_secondary"].status == REVIEW
+    results = criteria.get("children_results").title.vi
+    assert "từ Khá trở lên" in results and "đạt yêu cầu" in results and "hạnh kiểm tốt" not in results
 
 
 def test_an_unanswered_fact_is_left_to_the_review_not_guessed() -> None:
@@ -117,7 +167,9 @@ def test_the_form_asks_only_what_the_criteria_need() -> None:
     assert criteria.needs("literate", {"y": 1980, "l": "none"}, YEAR)
     assert not criteria.needs("literate", {"y": 2014, "l": "lower_sec"}, YEAR)  # a child
     assert not criteria.needs("literate", {"y": 1950, "l": "none"}, YEAR)  # 76: outside 19–60
-    assert criteria.needs("activities", {"y": 1950, "l": "none"}, YEAR)  # every adult
+    assert not criteria.needs("literate", {"y": 2010, "l": "upper_sec"}, YEAR)  # 16: part 1 judges her
+    assert criteria.needs("activities", {"y": 1970, "l": "none"}, YEAR)  # every adult to 60
+    assert not criteria.needs("activities", {"y": 1950, "l": "none"}, YEAR)  # over 60: the review
     assert not criteria.needs("activities", {"y": 1950, "l": "unable"}, YEAR)  # exempt
     assert not criteria.needs("activities", {"y": 2016, "l": "primary"}, YEAR)
 
@@ -219,7 +271,7 @@ async def test_a_bad_criteria_file_stops_the_bot_at_start(
 async def test_cli_checks_a_file(app: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert await cli.run(argparse.Namespace(file=None), app.services) == 0
     out = capsys.readouterr().out
-    assert "6 criteria, valid" in out and "children_school [each_member]" in out
+    assert "8 criteria, valid" in out and "children_school [each_member]" in out
     assert "require: (activities count_gte 1 or learning in" in out
     bad = write(tmp_path, '[[criterion]]\nid = "x"\ntitle = "T"\ncheck = "each_member"\n')
     assert await cli.run(argparse.Namespace(file=bad), app.services) == 1

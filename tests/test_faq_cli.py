@@ -60,7 +60,7 @@ def test_json_reads_one_question_per_line_and_prints_one_object_per_line() -> No
 def test_check_reports_the_files() -> None:
     out = io.StringIO()
     assert cli.run_without_app(parse("--check"), stdout=out) == 0
-    assert "knowledge base OK: 25 topics (vi), 25 topics (en)" in out.getvalue()
+    assert "knowledge base OK: 31 topics (vi), 31 topics (en)" in out.getvalue()
 
 
 def test_as_a_process_reading_standard_input() -> None:

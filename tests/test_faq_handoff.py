@@ -51,7 +51,7 @@ async def test_family_asks_officer_answers_family_receives(app: Runtime, chat: T
     text = await officer.send("Xe đưa đón do nhà trường quyết định; bác liên hệ cô hiệu trưởng nhé.")
     assert "Gửi câu trả lời này cho gia đình?" in text
     text = await officer.send("1")
-    assert "Đã gửi. Gia đình sẽ nhận câu trả lời qua bot." in text
+    assert "Đã gửi. Tôi sẽ chuyển câu trả lời tới gia đình." in text
 
     answered = await store.questions.get(qid)
     assert answered is not None and not answered.is_open

@@ -47,7 +47,7 @@ async def test_family_asks_officer_answers_family_receives(
         assert notice.labels == ["✍️ Trả lời"]
         await hoa.tap("✍️ Trả lời", expect="gõ câu trả lời", message=notice)
         await hoa.send(ANSWER, expect="Gửi câu trả lời này cho gia đình?")
-        await hoa.tap("Gửi đi", expect="Đã gửi. Gia đình sẽ nhận câu trả lời qua bot.")
+        await hoa.tap("Gửi đi", expect="Đã gửi. Tôi sẽ chuyển câu trả lời tới gia đình.")
         received = await telegram_api.wait_for_message(
             an.chat_id, contains="đã trả lời câu hỏi của bạn", after=mark
         )

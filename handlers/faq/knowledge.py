@@ -37,7 +37,8 @@ REQUIRED_IDS = (
 )
 PAYLOAD_PREFIX = "faq:"
 MAX_PAYLOAD_BYTES = 64
-MAX_ANSWER = 1500  # leaves room for the title and source line within Zalo's 2,000 characters
+MAX_ANSWER = 900  # the first message: about 600 characters fit a phone screen, 900 at most
+MAX_MORE = 1500  # the rest, shown on request ("Xem thêm"): room for a title within Zalo's 2,000
 MAX_TITLE = 60  # a button label
 MIN_QUESTIONS = 3
 ALLOWED_TAGS = frozenset({"b", "i", "u", "s", "code"})
@@ -45,7 +46,7 @@ ALLOWED_TAGS = frozenset({"b", "i", "u", "s", "code"})
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 _TAG = re.compile(r"<(/?)([a-zA-Z]+)[^<>]*>|<")
 _ENTITY = re.compile(r"&(amp|lt|gt|quot);")
-_TOPIC_KEYS = frozenset({"id", "title", "answer", "questions", "keywords", "related", "source"})
+_TOPIC_KEYS = frozenset({"id", "title", "answer", "more", "questions", "keywords", "related", "source"})
 _SOURCE_KEYS = frozenset({"document", "issuer", "date"})
 
 
@@ -73,6 +74,7 @@ class Topic:
     keywords: tuple[str, ...]
     related: tuple[str, ...]
     sources: tuple[Source, ...]
+    more: str = ""  # optional rest of the answer (Telegram HTML), shown on request
 
     @property
     def payload(self) -> str:
@@ -168,6 +170,15 @@ def _topic(raw: Any, index: int, path: Path) -> Topic:
     problem = check_html(answer) or check_html(title)
     if problem:
         raise KnowledgeError(f"{where}: {problem}")
+    more = raw.get("more", "")
+    if not isinstance(more, str) or ("more" in raw and not more.strip()):
+        raise KnowledgeError(f"{where}: “more” must be a non-empty text when present")
+    more = more.strip()
+    if len(more) > MAX_MORE:
+        raise KnowledgeError(f"{where}: “more” is {len(more)} characters (at most {MAX_MORE})")
+    problem = check_html(more)
+    if problem:
+        raise KnowledgeError(f"{where}: “more”: {problem}")
     sources = raw.get("source")
     if not isinstance(sources, list) or not sources:
         raise KnowledgeError(f"{where}: needs at least one [[topic.source]]")
@@ -179,6 +190,7 @@ def _topic(raw: Any, index: int, path: Path) -> Topic:
         keywords=_strings(raw.get("keywords", []), where, "keywords", 1),
         related=_strings(raw.get("related", []), where, "related"),
         sources=tuple(_source(s, where) for s in sources),
+        more=more,
     )
 
 
