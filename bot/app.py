@@ -64,7 +64,7 @@ def build_router(services: Services) -> Router:
 async def open_app(settings: Settings, clock: Clock | None = None) -> AsyncIterator[App]:
     """Open storage (applying migrations) and wire everything; close it all on exit."""
     i18n.set_timezone(settings.timezone)
-    store = await Store(settings.database_path).open()
+    store = await Store(settings.database_url).open()
     try:
         services = Services(settings=settings, store=store, clock=clock or Clock())
         yield App(settings=settings, services=services, router=build_router(services))

@@ -1,4 +1,10 @@
-"""Numbered SQL migrations (``migrations/NNNN_name.sql``) applied in order at start."""
+"""Numbered SQL migrations (``migrations/NNNN_name.sql``) applied in order at start.
+
+A file in ``migrations/`` serves both backends unless ``migrations/postgresql/`` holds a file of
+the same name, which PostgreSQL applies instead (its own column types: identity keys, BYTEA,
+DOUBLE PRECISION). Both backends therefore share one list of versions and names, recorded in
+``schema_version``; each migration is applied in its own transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,14 @@ import re
 from datetime import UTC, datetime
 from importlib import resources
 from importlib.abc import Traversable
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
+
+from storage.sql import Dialect
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -21,9 +33,16 @@ def _sql_files(folder: Traversable) -> dict[str, Traversable]:
     return {entry.name: entry for entry in folder.iterdir() if _NAME.match(entry.name)}
 
 
-def migration_files() -> list[tuple[int, str, str]]:
+def migration_files(dialect: Dialect = "sqlite") -> list[tuple[int, str, str]]:
     """(version, file name, SQL) for every migration shipped with the package, in order."""
-    files = _sql_files(resources.files("storage") / "migrations")
+    folder = resources.files("storage") / "migrations"
+    files = _sql_files(folder)
+    if dialect == "postgresql":
+        overrides = _sql_files(folder / "postgresql")
+        strays = sorted(set(overrides) - set(files))
+        if strays:
+            raise RuntimeError(f"PostgreSQL migrations without a shared counterpart: {strays}")
+        files |= overrides
     found = []
     for name, entry in files.items():
         match = _NAME.match(name)
@@ -51,7 +70,7 @@ async def apply_sqlite_migrations(conn: aiosqlite.Connection, until: int | None 
     stops after that version (tests of a migration on older data)."""
     done = await applied_versions(conn)
     applied = []
-    for version, name, sql in migration_files():
+    for version, name, sql in migration_files("sqlite"):
         if version in done or (until is not None and version > until):
             continue
         try:
@@ -67,5 +86,24 @@ async def apply_sqlite_migrations(conn: aiosqlite.Connection, until: int | None 
             if conn.in_transaction:
                 await conn.execute("ROLLBACK")
             raise
+        applied.append(name)
+    return applied
+
+
+async def apply_postgres_migrations(conn: AsyncConnection[Any], until: int | None = None) -> list[str]:
+    """The same on PostgreSQL, where DDL is transactional too (an autocommit connection)."""
+    await conn.execute(_SCHEMA_VERSION)
+    cur = await conn.execute("SELECT version FROM schema_version")
+    done = {int(row[0]) for row in await cur.fetchall()}
+    applied = []
+    for version, name, sql in migration_files("postgresql"):
+        if version in done or (until is not None and version > until):
+            continue
+        async with conn.transaction():
+            await conn.execute(sql)  # no parameters: the whole file runs as one script
+            await conn.execute(
+                "INSERT INTO schema_version (version, name, applied_at) VALUES (%s, %s, %s)",
+                (version, name, _stamp()),
+            )
         applied.append(name)
     return applied

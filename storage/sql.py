@@ -1,9 +1,9 @@
 """The connection protocol every repository uses, whatever the database behind it.
 
-Repositories write SQL once, with ``?`` placeholders, and call only what is here. ``storage.db``
-implements it on SQLite (aiosqlite); a PostgreSQL backend is to follow. What differs between
-backends stays in them: placeholder style, how rows are returned, ``IN`` lists, row locks, driver
-exceptions.
+Repositories write SQL once, with ``?`` placeholders, and call only what is here. Two backends
+implement it: ``storage.db`` (SQLite through aiosqlite) and ``storage.postgres`` (PostgreSQL through
+psycopg 3 and a pool). What differs between the two stays in the backends: placeholder style,
+how rows are returned, ``IN`` lists, row locks, driver exceptions.
 
 Portable SQL means: ``INSERT … RETURNING id`` (never ``lastrowid``), ``CASE`` instead of two-argument
 ``MAX``/``MIN`` or boolean sums, qualified columns in ``ON CONFLICT DO UPDATE``, ``CAST(? AS …)``

@@ -22,16 +22,22 @@ from storage.sql import Backend, Connection
 from storage.users import UsersRepo
 
 SQLITE_PREFIX = "sqlite:///"
+POSTGRES_PREFIX = "postgresql://"
 
 
 def backend_for(target: Path | str) -> Backend:
-    """SQLite for a path or ``sqlite:///path``."""
+    """SQLite for a path or ``sqlite:///path``; PostgreSQL for ``postgresql://…``."""
     if isinstance(target, Path):
         return Database(target)
+    if target.startswith(POSTGRES_PREFIX):
+        # Imported here: SQLite, the default, runs without loading psycopg.
+        from storage.postgres import PostgresDatabase
+
+        return PostgresDatabase(target)
     if target.startswith(SQLITE_PREFIX):
         return Database(Path(target[len(SQLITE_PREFIX) :]))
     if "://" in target:
-        raise ValueError("a database URL starts with sqlite:///")
+        raise ValueError("a database URL starts with sqlite:/// or postgresql://")
     return Database(Path(target))
 
 
@@ -55,7 +61,7 @@ class Repos:
 
 
 class Store:
-    """``Store(path)`` or ``Store("sqlite:///path")``: SQLite."""
+    """``Store(path)`` or ``Store("sqlite:///path")``: SQLite; ``Store("postgresql://…")``: PostgreSQL."""
 
     def __init__(self, target: Path | str) -> None:
         self.db: Backend = backend_for(target)
