@@ -125,10 +125,10 @@ async def run_case(case: Case, seed: int, in_flight: int) -> dict[str, object]:
             await channel.app.shutdown()
             final = await services.store.read.outbox.rows(broadcast.batch)
             rows = {r.user_id: r.state for r in final}
-            async with services.store.read.conn.execute(
+            users = await services.store.read.conn.fetch_all(
                 "SELECT id, chat_id FROM users WHERE channel = 'telegram'"
-            ) as cur:
-                chat_of = {r[0]: r[1] for r in await cur.fetchall()}
+            )
+            chat_of = {r[0]: r[1] for r in users}
     parent.send("stats")
     stats = parent.recv()
     parent.send("stop")

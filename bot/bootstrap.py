@@ -129,7 +129,7 @@ async def open_runtime(
     from storage.store import Store
 
     i18n.set_timezone(settings.timezone)
-    store = await Store(settings.database_path).open()
+    store = await Store(settings.database_url).open()
     try:
         services = Services(settings=settings, store=store, clock=clock or Clock())
         built = features or build_features(settings)

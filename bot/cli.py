@@ -101,7 +101,7 @@ async def run_command(settings: Settings) -> int:
     if not settings.telegram_token and not settings.zalo_token:
         print(
             "No TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN configured: opening the terminal chat with demo data "
-            f"({settings.database_path}). Type /quit to leave.",
+            f"({settings.database_label}). Type /quit to leave.",
             file=sys.stderr,
         )
         return await chat_command(settings, "family", None, "", seed=True)

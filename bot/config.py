@@ -45,7 +45,9 @@ class Settings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int | None = None  # None: no server unless a webhook or PUBLIC_BASE_URL needs one
     public_base_url: str | None = None  # e.g. https://bot.example.org, where the server is reachable
-    database_path: Path = Path("data/khuyenhoc.db")
+    database_path: Path = Path("data/khuyenhoc.db")  # SQLite, unless postgres_url is set
+    # DATABASE_URL=postgresql://…: PostgreSQL instead of SQLite (may hold a password: not in repr).
+    postgres_url: str | None = field(default=None, repr=False)
     admin_ids: frozenset[str] = field(default_factory=frozenset)
     default_language: str = "vi"
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
@@ -53,8 +55,18 @@ class Settings:
     faq_answer_hours: int = 48  # after this, a question handed to an officer is listed as overdue
 
     @property
+    def database_label(self) -> str:
+        """Where the data is, for messages: the SQLite file, or the PostgreSQL database without its
+        password."""
+        if not self.postgres_url:
+            return str(self.database_path)
+        parts = urlparse(self.postgres_url)
+        return f"postgresql://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}{parts.path}"
+
+    @property
     def database_url(self) -> str:
-        return f"sqlite:///{self.database_path}"
+        """The database the bot opens: postgresql://… or sqlite:///path."""
+        return self.postgres_url or f"sqlite:///{self.database_path}"
 
     @property
     def server_port(self) -> int | None:
@@ -71,17 +83,26 @@ class Settings:
         return self.database_path.parent / "public_files"
 
 
-def _database_path(url: str) -> Path:
-    parsed = urlparse(url)
-    if parsed.scheme != "sqlite" or not url.startswith("sqlite:///"):
+def _database(url: str) -> tuple[Path, str | None]:
+    """(SQLite file, PostgreSQL URL) from DATABASE_URL; the file also places public_files_dir."""
+    if url.startswith("postgresql://"):
+        parsed = urlparse(url)
+        if not parsed.path.strip("/"):
+            # Not echoed: the URL may hold a password.
+            raise ConfigError(
+                "DATABASE_URL names no database, e.g. postgresql://bot@127.0.0.1:5432/khuyenhoc"
+            )
+        return Settings.database_path, url
+    if urlparse(url).scheme != "sqlite" or not url.startswith("sqlite:///"):
+        shown = f"{urlparse(url).scheme}://…" if "@" in url else repr(url)  # no password in logs
         raise ConfigError(
-            f"DATABASE_URL must look like sqlite:///data/khuyenhoc.db (got {url!r}); "
-            "only SQLite is supported for now"
+            "DATABASE_URL must look like sqlite:///data/khuyenhoc.db or "
+            f"postgresql://user@host:5432/dbname (got {shown})"
         )
     path = url[len("sqlite:///") :]
     if not path:
         raise ConfigError("DATABASE_URL names no file, e.g. sqlite:///data/khuyenhoc.db")
-    return Path(path)
+    return Path(path), None
 
 
 def _admin_ids(raw: str) -> frozenset[str]:
@@ -171,6 +192,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     if any(c.isspace() or c in "/?#@" for c in listen):
         raise ConfigError(f"WEBHOOK_LISTEN must be an address such as 127.0.0.1 or 0.0.0.0 (got {listen!r})")
     port = _number("WEBHOOK_PORT", get("WEBHOOK_PORT"), int, 1, 65535)
+    database_path, postgres_url = _database(get("DATABASE_URL") or "sqlite:///data/khuyenhoc.db")
 
     return Settings(
         telegram_token=token,
@@ -189,7 +211,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         webhook_listen=listen,
         webhook_port=int(port) if port is not None else None,
         public_base_url=public_base_url,
-        database_path=_database_path(get("DATABASE_URL") or "sqlite:///data/khuyenhoc.db"),
+        database_path=database_path,
+        postgres_url=postgres_url,
         admin_ids=_admin_ids(get("ADMIN_IDS") or ""),
         default_language=language,
         timezone=timezone,

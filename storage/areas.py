@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from storage.sql import Connection, Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ class AreaInput:
     sort: int = 0
 
 
-def _area(row: aiosqlite.Row) -> Area:
+def _area(row: Row) -> Area:
     return Area(row["id"], row["parent_id"], row["name"], row["kind"], row["path"], row["sort"])
 
 
@@ -38,12 +38,11 @@ _COLUMNS = "id, parent_id, name, kind, path, sort"
 
 
 class AreasRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def get(self, area_id: str) -> Area | None:
-        async with self.conn.execute(f"SELECT {_COLUMNS} FROM areas WHERE id = ?", (area_id,)) as cur:
-            row = await cur.fetchone()
+        row = await self.conn.fetch_one(f"SELECT {_COLUMNS} FROM areas WHERE id = ?", (area_id,))
         return _area(row) if row else None
 
     async def children(self, parent_id: str | None) -> list[Area]:
@@ -53,23 +52,23 @@ class AreasRepo:
         else:
             sql = f"SELECT {_COLUMNS} FROM areas WHERE parent_id = ? ORDER BY sort, name"
             args = (parent_id,)
-        async with self.conn.execute(sql, args) as cur:
-            return [_area(r) for r in await cur.fetchall()]
+        rows = await self.conn.fetch_all(sql, args)
+        return [_area(r) for r in rows]
 
     async def subtree(self, area_id: str) -> list[Area]:
         """The area and everything below it, parents before children."""
         area = await self.get(area_id)
         if area is None:
             return []
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             f"SELECT {_COLUMNS} FROM areas WHERE substr(path, 1, ?) = ? ORDER BY path",
             (len(area.path), area.path),
-        ) as cur:
-            return [_area(r) for r in await cur.fetchall()]
+        )
+        return [_area(r) for r in rows]
 
     async def all(self) -> list[Area]:
-        async with self.conn.execute(f"SELECT {_COLUMNS} FROM areas ORDER BY path") as cur:
-            return [_area(r) for r in await cur.fetchall()]
+        rows = await self.conn.fetch_all(f"SELECT {_COLUMNS} FROM areas ORDER BY path")
+        return [_area(r) for r in rows]
 
     async def ancestors(self, area_id: str) -> list[Area]:
         """From the root down to the area itself."""
@@ -77,14 +76,15 @@ class AreasRepo:
         if area is None:
             return []
         ids = [p for p in area.path.strip("/").split("/") if p]
-        marks = ",".join("?" for _ in ids)
-        async with self.conn.execute(f"SELECT {_COLUMNS} FROM areas WHERE id IN ({marks})", ids) as cur:
-            found = {r["id"]: _area(r) for r in await cur.fetchall()}
+        if not ids:
+            return []
+        in_ids, args = self.conn.in_list("id", ids)
+        rows = await self.conn.fetch_all(f"SELECT {_COLUMNS} FROM areas WHERE {in_ids}", args)
+        found = {r["id"]: _area(r) for r in rows}
         return [found[i] for i in ids if i in found]
 
     async def count(self) -> int:
-        async with self.conn.execute("SELECT COUNT(*) FROM areas") as cur:
-            row = await cur.fetchone()
+        row = await self.conn.fetch_one("SELECT COUNT(*) FROM areas")
         return int(row[0]) if row else 0
 
     async def upsert_many(self, areas: list[AreaInput]) -> int:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
+from storage.sql import Connection
 from storage.timefmt import from_db, to_db
 
 
@@ -20,7 +19,7 @@ class AuditEntry:
 
 
 class AuditRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def record(self, actor: str, action: str, subject: str, now: datetime, detail: str = "") -> None:
@@ -30,11 +29,10 @@ class AuditRepo:
         )
 
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT at, actor, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT ?",
             (limit,),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [
             AuditEntry(from_db(r["at"]), r["actor"], r["action"], r["subject"], r["detail"]) for r in rows
         ]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
+from storage.sql import Connection, Row
 from storage.timefmt import from_db, opt_from_db, to_db
 from storage.users import _COLUMNS as USER_COLUMNS
 from storage.users import User, _user
@@ -34,7 +33,7 @@ class Broadcast:
         return f"broadcast:{self.id}"
 
 
-def _broadcast(r: aiosqlite.Row) -> Broadcast:
+def _broadcast(r: Row) -> Broadcast:
     return Broadcast(
         id=r["id"],
         author_id=r["author_id"],
@@ -57,7 +56,7 @@ _U = ", ".join("u." + c.strip() for c in USER_COLUMNS.split(","))
 
 
 class BroadcastsRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def create(
@@ -73,9 +72,9 @@ class BroadcastsRepo:
         scheduled_at: datetime,
         now: datetime,
     ) -> Broadcast:
-        cur = await self.conn.execute(
+        new_id = await self.conn.insert(
             "INSERT INTO broadcasts (author_id, author_key, area_id, audience, audience_param, text,"
-            " attachment_id, scheduled_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " attachment_id, scheduled_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 author_id,
                 author_key,
@@ -88,27 +87,25 @@ class BroadcastsRepo:
                 to_db(now),
             ),
         )
-        assert cur.lastrowid is not None
-        found = await self.get(cur.lastrowid)
+        found = await self.get(new_id)
         assert found is not None
         return found
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
-        async with self.conn.execute("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,)) as cur:
-            r = await cur.fetchone()
+        r = await self.conn.fetch_one("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
         return _broadcast(r) if r else None
 
     async def due(self, now: datetime) -> list[Broadcast]:
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT * FROM broadcasts WHERE state = 'scheduled' AND scheduled_at <= ?"
             " ORDER BY scheduled_at, id",
             (to_db(now),),
-        ) as cur:
-            return [_broadcast(r) for r in await cur.fetchall()]
+        )
+        return [_broadcast(r) for r in rows]
 
     async def in_state(self, state: str) -> list[Broadcast]:
-        async with self.conn.execute("SELECT * FROM broadcasts WHERE state = ? ORDER BY id", (state,)) as cur:
-            return [_broadcast(r) for r in await cur.fetchall()]
+        rows = await self.conn.fetch_all("SELECT * FROM broadcasts WHERE state = ? ORDER BY id", (state,))
+        return [_broadcast(r) for r in rows]
 
     async def recent(self, limit: int = 20, area_path: str | None = None) -> list[Broadcast]:
         if area_path is None:
@@ -119,37 +116,37 @@ class BroadcastsRepo:
                 " WHERE substr(a.path, 1, ?) = ? ORDER BY b.id DESC LIMIT ?"
             )
             args = (len(area_path), area_path, limit)  # type: ignore[assignment]
-        async with self.conn.execute(sql, args) as cur:
-            return [_broadcast(r) for r in await cur.fetchall()]
+        rows = await self.conn.fetch_all(sql, args)
+        return [_broadcast(r) for r in rows]
 
     async def mark_fanned_out(self, broadcast_id: int, recipients: int, now: datetime) -> bool:
-        cur = await self.conn.execute(
+        changed = await self.conn.execute(
             "UPDATE broadcasts SET state = 'sending', recipients = ?, fanned_out_at = ?"
             " WHERE id = ? AND state = 'scheduled'",
             (recipients, to_db(now), broadcast_id),
         )
-        return cur.rowcount == 1
+        return changed == 1
 
     async def mark_done(self, broadcast_id: int, now: datetime) -> bool:
-        cur = await self.conn.execute(
+        changed = await self.conn.execute(
             "UPDATE broadcasts SET state = 'done', finished_at = ? WHERE id = ? AND state = 'sending'",
             (to_db(now), broadcast_id),
         )
-        return cur.rowcount == 1
+        return changed == 1
 
     async def reopen(self, broadcast_id: int) -> bool:
         """Back to 'sending' after rows were queued again (a new report follows)."""
-        cur = await self.conn.execute(
+        changed = await self.conn.execute(
             "UPDATE broadcasts SET state = 'sending', finished_at = NULL WHERE id = ? AND state = 'done'",
             (broadcast_id,),
         )
-        return cur.rowcount == 1
+        return changed == 1
 
     async def cancel(self, broadcast_id: int) -> bool:
-        cur = await self.conn.execute(
+        changed = await self.conn.execute(
             "UPDATE broadcasts SET state = 'cancelled' WHERE id = ? AND state = 'scheduled'", (broadcast_id,)
         )
-        return cur.rowcount == 1
+        return changed == 1
 
     async def area_audience(
         self, area_path: str | None, kind: str = "area", param: str = "", *, announcements_only: bool = True
@@ -180,5 +177,5 @@ class BroadcastsRepo:
             f"SELECT {_U} FROM users u LEFT JOIN areas a ON a.id = u.area_id"
             f" WHERE {' AND '.join(where)} ORDER BY u.id"
         )
-        async with self.conn.execute(sql, args) as cur:
-            return [_user(r) for r in await cur.fetchall()]
+        rows = await self.conn.fetch_all(sql, args)
+        return [_user(r) for r in rows]

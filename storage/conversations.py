@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
+from storage.sql import Connection
 from storage.timefmt import to_db
 
 
@@ -27,14 +26,13 @@ class ConversationState:
 
 
 class ConversationsRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def load(self, user_id: int) -> ConversationState:
-        async with self.conn.execute(
+        row = await self.conn.fetch_one(
             "SELECT flow, step, draft, menu FROM conversations WHERE user_id = ?", (user_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if row is None:
             return ConversationState()
         return ConversationState(

@@ -1,4 +1,4 @@
-"""SQLite connections: one writer behind a lock (atomic, isolated units of work), one reader.
+"""SQLite: one writer behind a lock (atomic, isolated units of work), one reader.
 
 Coroutines sharing an aiosqlite connection share its transaction, so every write goes through
 ``transaction()``, which holds an asyncio lock from BEGIN IMMEDIATE to COMMIT. Reads use a second
@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
-from storage.migrate import apply_migrations
+from storage.migrate import apply_sqlite_migrations
+from storage.sql import Args, Dialect, IntegrityError, Row
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +35,83 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     return conn
 
 
+@contextmanager
+def _translated() -> Iterator[None]:
+    """sqlite3's constraint errors as the protocol's IntegrityError."""
+    try:
+        yield
+    except sqlite3.IntegrityError as error:
+        raise IntegrityError(str(error)) from error
+
+
+class SqliteConnection:
+    """The connection protocol on one aiosqlite connection (the reader, or the writer inside
+    a transaction)."""
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, conn: aiosqlite.Connection, *, writable: bool) -> None:
+        self._conn = conn
+        self._writable = writable
+
+    def _check(self, for_update: bool) -> None:
+        # Nothing to lock (BEGIN IMMEDIATE already holds the only write lock), but asking for a
+        # lock outside a transaction is a mistake on every backend.
+        if for_update and not self._writable:
+            raise ValueError("for_update needs a write transaction")
+
+    async def fetch_one(self, sql: str, args: Args = (), *, for_update: bool = False) -> Row | None:
+        self._check(for_update)
+        with _translated():
+            async with self._conn.execute(sql, args) as cur:
+                row: Row | None = await cur.fetchone()
+                return row
+
+    async def fetch_all(self, sql: str, args: Args = (), *, for_update: bool = False) -> list[Row]:
+        self._check(for_update)
+        with _translated():
+            # One round trip to aiosqlite's thread instead of execute, fetchall and close.
+            rows: Any = await self._conn.execute_fetchall(sql, args)
+        return list(rows)
+
+    async def execute(self, sql: str, args: Args = ()) -> int:
+        with _translated():
+            cur = await self._conn.execute(sql, args)
+        return cur.rowcount
+
+    async def execute_many(self, sql: str, rows: Iterable[Args]) -> None:
+        with _translated():
+            await self._conn.executemany(sql, rows)
+
+    async def insert(self, sql: str, args: Args = ()) -> int:
+        rows = await self.fetch_all(sql, args)
+        if len(rows) != 1:
+            raise RuntimeError(f"expected one inserted row, got {len(rows)}: {sql}")
+        return int(rows[0][0])
+
+    def in_list(self, column: str, values: Sequence[object]) -> tuple[str, list[object]]:
+        if not values:
+            raise ValueError("an IN list needs at least one value")
+        return f"{column} IN ({','.join('?' * len(values))})", list(values)
+
+
 class Database:
+    """The SQLite backend."""
+
+    dialect: Dialect = "sqlite"
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._read: SqliteConnection | None = None
         self._lock = asyncio.Lock()
 
-    async def open(self) -> Database:
+    async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await _connect(self.path)
         try:
-            applied = await apply_migrations(self._writer)
+            applied = await apply_sqlite_migrations(self._writer)
             if applied:
                 log.info("applied migrations: %s", ", ".join(applied))
             self._reader = await _connect(self.path)
@@ -51,28 +119,30 @@ class Database:
             await self._writer.close()
             self._writer = None
             raise
-        return self
+        self._read = SqliteConnection(self._reader, writable=False)
 
     async def close(self) -> None:
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()
         self._reader = self._writer = None
+        self._read = None
 
     async def __aenter__(self) -> Database:
-        return await self.open()
+        await self.open()
+        return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
     @property
-    def reader(self) -> aiosqlite.Connection:
-        if self._reader is None:
+    def reader(self) -> SqliteConnection:
+        if self._read is None:
             raise RuntimeError("database is not open")
-        return self._reader
+        return self._read
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[SqliteConnection]:
         """One atomic unit of work; concurrent callers wait for the lock, never interleave."""
         if self._writer is None:
             raise RuntimeError("database is not open")
@@ -84,7 +154,7 @@ class Database:
                 await _finish(conn, "ROLLBACK")  # the BEGIN ran: never leave it open for the next caller
                 raise
             try:
-                yield conn
+                yield SqliteConnection(conn, writable=True)
             except BaseException:
                 await _finish(conn, "ROLLBACK")
                 raise

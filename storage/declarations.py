@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
+from storage.sql import Connection, Row
 from storage.timefmt import from_db, opt_from_db, to_db
 
 STATUSES = ("submitted", "approved", "returned")
@@ -53,7 +52,7 @@ class HistoryEntry:
     reason: str | None
 
 
-def _declaration(row: aiosqlite.Row) -> Declaration:
+def _declaration(row: Row) -> Declaration:
     return Declaration(
         id=row["id"],
         user_id=row["user_id"],
@@ -83,7 +82,7 @@ _COLUMNS = (
 
 
 class DeclarationsRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def create(
@@ -100,35 +99,33 @@ class DeclarationsRepo:
     ) -> Declaration | None:
         """Insert version 1; None when this household already declared for ``year``."""
         stamp = to_db(now)
-        cur = await self.conn.execute(
+        row = await self.conn.fetch_one(
             "INSERT INTO declarations (user_id, year, area_id, head_name, head_fold, data, assessment,"
             " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(user_id, year) DO NOTHING",
+            " ON CONFLICT(user_id, year) DO NOTHING RETURNING id",
             (user_id, year, area_id, head_name, head_fold, _json(data), _json(assessment), stamp, stamp),
         )
-        if cur.rowcount != 1 or cur.lastrowid is None:
+        if row is None:
             return None
-        return await self.get(cur.lastrowid)
+        return await self.get(int(row[0]))
 
     async def get(self, declaration_id: int) -> Declaration | None:
-        async with self.conn.execute(
+        row = await self.conn.fetch_one(
             f"SELECT {_COLUMNS} FROM declarations d WHERE d.id = ?", (declaration_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _declaration(row) if row else None
 
     async def for_user(self, user_id: int, year: int) -> Declaration | None:
-        async with self.conn.execute(
+        row = await self.conn.fetch_one(
             f"SELECT {_COLUMNS} FROM declarations d WHERE d.user_id = ? AND d.year = ?", (user_id, year)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _declaration(row) if row else None
 
     async def all_for_user(self, user_id: int) -> list[Declaration]:
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             f"SELECT {_COLUMNS} FROM declarations d WHERE d.user_id = ? ORDER BY d.year DESC", (user_id,)
-        ) as cur:
-            return [_declaration(r) for r in await cur.fetchall()]
+        )
+        return [_declaration(r) for r in rows]
 
     async def amend(
         self,
@@ -143,7 +140,7 @@ class DeclarationsRepo:
         now: datetime,
     ) -> Declaration | None:
         """A new version, back to 'submitted'; None if reviewed or changed since ``expected_version``."""
-        cur = await self.conn.execute(
+        changed = await self.conn.execute(
             "UPDATE declarations SET area_id = ?, head_name = ?, head_fold = ?, data = ?, assessment = ?,"
             " status = 'submitted', version = version + 1, updated_at = ?"
             " WHERE id = ? AND version = ? AND status IN ('submitted', 'returned')",
@@ -158,7 +155,7 @@ class DeclarationsRepo:
                 expected_version,
             ),
         )
-        if cur.rowcount != 1:
+        if changed != 1:
             return None
         return await self.get(declaration_id)
 
@@ -176,12 +173,12 @@ class DeclarationsRepo:
         if status not in ("approved", "returned"):
             raise ValueError(f"not a review outcome: {status}")
         stamp = to_db(now)
-        cur = await self.conn.execute(
+        changed = await self.conn.execute(
             "UPDATE declarations SET status = ?, review_reason = ?, reviewed_by = ?, reviewed_at = ?,"
             " updated_at = ? WHERE id = ? AND version = ? AND status = 'submitted'",
             (status, reason, reviewer_id, stamp, stamp, declaration_id, expected_version),
         )
-        if cur.rowcount != 1:
+        if changed != 1:
             return None
         return await self.get(declaration_id)
 
@@ -213,12 +210,11 @@ class DeclarationsRepo:
         )
 
     async def history(self, declaration_id: int) -> list[HistoryEntry]:
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT version, action, actor_id, actor_role, at, data, reason FROM declaration_history"
             " WHERE declaration_id = ? ORDER BY id",
             (declaration_id,),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [
             HistoryEntry(
                 version=r["version"],
@@ -240,41 +236,36 @@ class DeclarationsRepo:
             " ORDER BY d.updated_at, d.id LIMIT ? OFFSET ?"
         )
         path = area_path or "/"
-        async with self.conn.execute(sql, (len(path), path, limit, offset)) as cur:
-            return [_declaration(r) for r in await cur.fetchall()]
+        rows = await self.conn.fetch_all(sql, (len(path), path, limit, offset))
+        return [_declaration(r) for r in rows]
 
     async def count_pending(self, area_path: str | None) -> int:
         path = area_path or "/"
-        async with self.conn.execute(
+        row = await self.conn.fetch_one(
             "SELECT COUNT(*) FROM declarations d JOIN areas a ON a.id = d.area_id"
             " WHERE d.status = 'submitted' AND substr(a.path, 1, ?) = ?",
             (len(path), path),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) if row else 0
 
     async def same_head(self, year: int, area_id: str, head_fold: str, exclude_id: int) -> list[int]:
         """Other declarations of the year in the same area naming the same head (likely duplicates)."""
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT id FROM declarations WHERE year = ? AND area_id = ? AND head_fold = ? AND id != ?"
             " ORDER BY id",
             (year, area_id, head_fold, exclude_id),
-        ) as cur:
-            return [int(r[0]) for r in await cur.fetchall()]
+        )
+        return [int(r[0]) for r in rows]
 
     async def reviews_by(self, user_id: int) -> int:
         """How many reviews a person made (shown to them with their data)."""
-        async with self.conn.execute(
+        row = await self.conn.fetch_one(
             "SELECT COUNT(*) FROM declaration_history WHERE actor_id = ?"
             " AND action IN ('approved', 'returned')",
             (user_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) if row else 0
 
     async def count_for_user(self, user_id: int) -> int:
-        async with self.conn.execute(
-            "SELECT COUNT(*) FROM declarations WHERE user_id = ?", (user_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await self.conn.fetch_one("SELECT COUNT(*) FROM declarations WHERE user_id = ?", (user_id,))
         return int(row[0]) if row else 0

@@ -11,8 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
+from storage.sql import Connection
 from storage.timefmt import to_db
 
 # Weeks are the association's weeks: ISO weeks (Monday to Sunday) in Vietnam's local time.
@@ -39,7 +38,7 @@ def area_ids_in_path(path: str) -> list[str]:
 
 
 class EventsRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def record(self, kind: str, area_id: str | None, channel: str, now: datetime) -> None:
@@ -50,11 +49,10 @@ class EventsRepo:
         )
         keys = [ALL_AREAS]
         if area_id is not None:
-            async with self.conn.execute("SELECT path FROM areas WHERE id = ?", (area_id,)) as cur:
-                row = await cur.fetchone()
+            row = await self.conn.fetch_one("SELECT path FROM areas WHERE id = ?", (area_id,))
             if row is not None:
                 keys += area_ids_in_path(row[0])
-        await self.conn.executemany(_UPSERT_WEEK, [(key, week, kind, channel) for key in keys])
+        await self.conn.execute_many(_UPSERT_WEEK, [(key, week, kind, channel) for key in keys])
 
     async def import_many(self, events: Iterable[tuple[str, str | None, str, datetime]]) -> int:
         """Store many (kind, area_id, channel, when) at once, e.g. counts kept before the bot.
@@ -65,7 +63,7 @@ class EventsRepo:
             (kind, area, channel, to_db(when), week_of(when).isoformat())
             for kind, area, channel, when in events
         ]
-        await self.conn.executemany(
+        await self.conn.execute_many(
             "INSERT INTO events (kind, area_id, channel, occurred_at, local_week) VALUES (?, ?, ?, ?, ?)",
             rows,
         )
@@ -73,6 +71,5 @@ class EventsRepo:
         return len(rows)
 
     async def count(self, kind: str) -> int:
-        async with self.conn.execute("SELECT COUNT(*) FROM events WHERE kind = ?", (kind,)) as cur:
-            row = await cur.fetchone()
+        row = await self.conn.fetch_one("SELECT COUNT(*) FROM events WHERE kind = ?", (kind,))
         return int(row[0]) if row else 0

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
+from storage.sql import Connection, Row
 from storage.timefmt import from_db, opt_from_db, to_db
 
 
@@ -22,7 +21,7 @@ class Invite:
     used_at: datetime | None
 
 
-def _invite(row: aiosqlite.Row) -> Invite:
+def _invite(row: Row) -> Invite:
     return Invite(
         code=row["code"],
         role=row["role"],
@@ -36,7 +35,7 @@ def _invite(row: aiosqlite.Row) -> Invite:
 
 
 class InvitesRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def create(
@@ -52,25 +51,24 @@ class InvitesRepo:
         return invite
 
     async def get(self, code: str) -> Invite | None:
-        async with self.conn.execute("SELECT * FROM invites WHERE code = ?", (code,)) as cur:
-            row = await cur.fetchone()
+        row = await self.conn.fetch_one("SELECT * FROM invites WHERE code = ?", (code,))
         return _invite(row) if row else None
 
     async def claim(self, code: str, user_id: int, now: datetime) -> Invite | None:
         """Mark an unused, unexpired invite as used by ``user_id``; None if it cannot be used."""
         stamp = to_db(now)
-        cur = await self.conn.execute(
+        changed = await self.conn.execute(
             "UPDATE invites SET used_by = ?, used_at = ?"
             " WHERE code = ? AND used_at IS NULL AND expires_at > ?",
             (user_id, stamp, code, stamp),
         )
-        if cur.rowcount != 1:
+        if changed != 1:
             return None
         return await self.get(code)
 
     async def list_open(self, now: datetime) -> list[Invite]:
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT * FROM invites WHERE used_at IS NULL AND expires_at > ? ORDER BY created_at",
             (to_db(now),),
-        ) as cur:
-            return [_invite(r) for r in await cur.fetchall()]
+        )
+        return [_invite(r) for r in rows]

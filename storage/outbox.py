@@ -10,8 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
+from storage.sql import Connection, Row
 from storage.timefmt import from_db, opt_from_db, to_db
 
 FINAL_STATES = ("sent", "unreachable", "failed", "uncertain", "cancelled")
@@ -71,7 +70,7 @@ def decode_buttons(raw: str) -> Buttons:
     return tuple(tuple((label, payload) for label, payload in row) for row in json.loads(raw))
 
 
-def _row(r: aiosqlite.Row) -> OutboxRow:
+def _row(r: Row) -> OutboxRow:
     return OutboxRow(
         id=r["id"],
         user_id=r["user_id"],
@@ -87,16 +86,15 @@ def _row(r: aiosqlite.Row) -> OutboxRow:
 
 
 class OutboxRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add_attachment(self, attachment: StoredFile, now: datetime) -> int:
-        cur = await self.conn.execute(
-            "INSERT INTO attachments (filename, mime_type, data, created_at) VALUES (?, ?, ?, ?)",
+        return await self.conn.insert(
+            "INSERT INTO attachments (filename, mime_type, data, created_at) VALUES (?, ?, ?, ?)"
+            " RETURNING id",
             (attachment.filename, attachment.mime_type, attachment.data, to_db(now)),
         )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
 
     async def enqueue(
         self,
@@ -113,7 +111,7 @@ class OutboxRepo:
         attachment_kind: str | None = None,
     ) -> bool:
         """Queue a message; False when this person already has one for this purpose."""
-        cur = await self.conn.execute(
+        changed = await self.conn.execute(
             "INSERT INTO outbox (user_id, purpose, batch, kind, text, buttons, attachment_id,"
             " attachment_kind, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(user_id, purpose) DO NOTHING",
@@ -130,18 +128,17 @@ class OutboxRepo:
                 to_db(now),
             ),
         )
-        return cur.rowcount == 1
+        return changed == 1
 
     async def due(self, now: datetime, limit: int = 100) -> list[DueMessage]:
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT o.id, o.user_id, o.purpose, o.batch, o.kind, o.attempts, o.text, o.buttons,"
             " o.attachment_id, o.attachment_kind, u.channel, u.chat_id, u.reachable"
             " FROM outbox o JOIN users u ON u.id = o.user_id"
             " WHERE o.state = 'pending' AND o.next_attempt_at <= ?"
             " ORDER BY o.next_attempt_at, o.id LIMIT ?",
             (to_db(now), limit),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [
             DueMessage(
                 id=r["id"],
@@ -162,89 +159,84 @@ class OutboxRepo:
         ]
 
     async def attachment(self, attachment_id: int) -> StoredFile | None:
-        async with self.conn.execute(
+        r = await self.conn.fetch_one(
             "SELECT filename, mime_type, data FROM attachments WHERE id = ?", (attachment_id,)
-        ) as cur:
-            r = await cur.fetchone()
+        )
         return StoredFile(r["filename"], bytes(r["data"]), r["mime_type"]) if r else None
 
     async def mark_sending(self, row_id: int) -> bool:
-        cur = await self.conn.execute(
+        changed = await self.conn.execute(
             "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
             (row_id,),
         )
-        return cur.rowcount == 1
+        return changed == 1
 
     async def finish(self, row_id: int, state: str, now: datetime, error: str | None = None) -> None:
         if state not in FINAL_STATES:
             raise ValueError(f"not a final state: {state}")
         await self.conn.execute(
-            "UPDATE outbox SET state = ?, last_error = ?,"
-            " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
-            (state, error, state, to_db(now), row_id),
+            "UPDATE outbox SET state = ?, last_error = ?, sent_at = COALESCE(?, sent_at) WHERE id = ?",
+            (state, error, to_db(now) if state == "sent" else None, row_id),
         )
 
     async def retry_at(self, row_id: int, when: datetime, error: str, uncount_attempt: bool = False) -> None:
         """Back to pending, to be tried again at ``when`` (a platform's "wait" is not an attempt)."""
         await self.conn.execute(
             "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?,"
-            " attempts = MAX(0, attempts - ?) WHERE id = ?",
-            (to_db(when), error, 1 if uncount_attempt else 0, row_id),
+            " attempts = CASE WHEN attempts > ? THEN attempts - ? ELSE 0 END WHERE id = ?",
+            (to_db(when), error, *(2 * [1 if uncount_attempt else 0]), row_id),
         )
 
     async def recover_interrupted(self, now: datetime) -> int:
         """Rows left in 'sending' by a crash: we cannot know whether they arrived."""
-        cur = await self.conn.execute(
+        return await self.conn.execute(
             "UPDATE outbox SET state = 'uncertain', last_error = 'interrupted while sending'"
             " WHERE state = 'sending'"
         )
-        return cur.rowcount
 
     async def requeue_uncertain(self, batch: str, now: datetime) -> int:
         """Send again, on purpose, the rows of a batch whose delivery was not confirmed."""
-        cur = await self.conn.execute(
+        return await self.conn.execute(
             "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = 'resent on request'"
             " WHERE batch = ? AND state = 'uncertain'",
             (to_db(now), batch),
         )
-        return cur.rowcount
 
     async def cancel(self, purpose_prefix: str, user_id: int | None = None) -> int:
         """Withdraw messages not yet sent (e.g. reminders of a cancelled session or sign-up),
         for everyone or for one person."""
-        cur = await self.conn.execute(
-            "UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND substr(purpose, 1, ?) = ?"
-            " AND (? IS NULL OR user_id = ?)",
-            (len(purpose_prefix), purpose_prefix, user_id, user_id),
-        )
-        return cur.rowcount
+        sql = "UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND substr(purpose, 1, ?) = ?"
+        args: tuple[object, ...] = (len(purpose_prefix), purpose_prefix)
+        if user_id is not None:
+            sql += " AND user_id = ?"
+            args += (user_id,)
+        return await self.conn.execute(sql, args)
 
     async def get(self, user_id: int, purpose: str) -> OutboxRow | None:
-        async with self.conn.execute(
+        r = await self.conn.fetch_one(
             "SELECT * FROM outbox WHERE user_id = ? AND purpose = ?", (user_id, purpose)
-        ) as cur:
-            r = await cur.fetchone()
+        )
         return _row(r) if r else None
 
     async def batch_counts(self, batch: str) -> dict[str, int]:
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT state, COUNT(*) FROM outbox WHERE batch = ? GROUP BY state", (batch,)
-        ) as cur:
-            return {r[0]: int(r[1]) for r in await cur.fetchall()}
+        )
+        return {r[0]: int(r[1]) for r in rows}
 
     async def batch_errors(self, batch: str, limit: int = 10) -> list[tuple[str, str, int]]:
         """(state, error, count) for rows of a batch that did not arrive."""
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT state, COALESCE(last_error, ''), COUNT(*) FROM outbox"
             " WHERE batch = ? AND state IN ('unreachable', 'failed', 'uncertain')"
             " GROUP BY state, last_error ORDER BY COUNT(*) DESC LIMIT ?",
             (batch, limit),
-        ) as cur:
-            return [(r[0], r[1], int(r[2])) for r in await cur.fetchall()]
+        )
+        return [(r[0], r[1], int(r[2])) for r in rows]
 
     async def rows(self, purpose_prefix: str = "") -> list[OutboxRow]:
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT * FROM outbox WHERE substr(purpose, 1, ?) = ? ORDER BY id",
             (len(purpose_prefix), purpose_prefix),
-        ) as cur:
-            return [_row(r) for r in await cur.fetchall()]
+        )
+        return [_row(r) for r in rows]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import aiosqlite
-
+from storage.sql import Connection, Row
 from storage.timefmt import opt_from_db, to_db
 
 _COLUMNS = (
@@ -39,7 +38,7 @@ class FrequentMiss:
     nearest: str | None
 
 
-def _question(row: aiosqlite.Row) -> Question:
+def _question(row: Row) -> Question:
     asked = opt_from_db(row["asked_at"])
     assert asked is not None
     return Question(
@@ -60,35 +59,34 @@ def utc_day(moment: datetime) -> str:
 
 
 class QuestionsRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     # -- questions handed to officers -----------------------------------------------------------
     async def ask(self, user_id: int, area_id: str, text: str, language: str, now: datetime) -> Question:
-        cur = await self.conn.execute(
-            "INSERT INTO faq_questions (user_id, area_id, text, language, asked_at) VALUES (?, ?, ?, ?, ?)",
+        new_id = await self.conn.insert(
+            "INSERT INTO faq_questions (user_id, area_id, text, language, asked_at) VALUES (?, ?, ?, ?, ?)"
+            " RETURNING id",
             (user_id, area_id, text, language, to_db(now)),
         )
-        assert cur.lastrowid is not None
-        question = await self.get(cur.lastrowid)
+        question = await self.get(new_id)
         assert question is not None
         return question
 
     async def get(self, question_id: int) -> Question | None:
-        async with self.conn.execute(
+        row = await self.conn.fetch_one(
             f"SELECT {_COLUMNS} FROM faq_questions q WHERE q.id = ?", (question_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _question(row) if row else None
 
     async def answer(self, question_id: int, officer_id: int, text: str, now: datetime) -> bool:
         """Record the answer; False when the question is gone or someone answered first."""
-        cur = await self.conn.execute(
+        changed = await self.conn.execute(
             "UPDATE faq_questions SET answer = ?, answered_by = ?, answered_at = ?"
             " WHERE id = ? AND answered_at IS NULL",
             (text, officer_id, to_db(now), question_id),
         )
-        return cur.rowcount == 1
+        return changed == 1
 
     async def open_in(
         self, area_path: str | None, asked_before: datetime | None = None, limit: int = 20
@@ -101,49 +99,45 @@ class QuestionsRepo:
         )
         path = area_path or ""
         before = to_db(asked_before) if asked_before else "9999"
-        async with self.conn.execute(sql, (len(path), path, before, limit)) as cur:
-            return [_question(r) for r in await cur.fetchall()]
+        rows = await self.conn.fetch_all(sql, (len(path), path, before, limit))
+        return [_question(r) for r in rows]
 
     async def count_open(self, area_path: str | None, asked_before: datetime | None = None) -> int:
         path = area_path or ""
         before = to_db(asked_before) if asked_before else "9999"
-        async with self.conn.execute(
+        row = await self.conn.fetch_one(
             "SELECT COUNT(*) FROM faq_questions q JOIN areas a ON a.id = q.area_id"
             " WHERE q.answered_at IS NULL AND substr(a.path, 1, ?) = ? AND q.asked_at < ?",
             (len(path), path, before),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) if row else 0
 
     async def count_answered(self, since: datetime) -> int:
-        async with self.conn.execute(
+        row = await self.conn.fetch_one(
             "SELECT COUNT(*) FROM faq_questions WHERE answered_at >= ?", (to_db(since),)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) if row else 0
 
     async def by_user(self, user_id: int) -> list[Question]:
         """Everything a person asked an officer (for /dulieu)."""
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             f"SELECT {_COLUMNS} FROM faq_questions q WHERE q.user_id = ? ORDER BY q.id", (user_id,)
-        ) as cur:
-            return [_question(r) for r in await cur.fetchall()]
+        )
+        return [_question(r) for r in rows]
 
     async def officers_for(self, area_path: str) -> list[int]:
         """User ids of the officers whose area contains the area at ``area_path``."""
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT r.user_id FROM roles r JOIN areas a ON a.id = r.area_id"
             " WHERE r.role = 'officer' AND substr(?, 1, length(a.path)) = a.path"
             " ORDER BY length(a.path) DESC, r.user_id",
             (area_path,),
-        ) as cur:
-            return [int(r[0]) for r in await cur.fetchall()]
+        )
+        return [int(r[0]) for r in rows]
 
     async def admins(self) -> list[int]:
-        async with self.conn.execute(
-            "SELECT user_id FROM roles WHERE role = 'admin' ORDER BY user_id"
-        ) as cur:
-            return [int(r[0]) for r in await cur.fetchall()]
+        rows = await self.conn.fetch_all("SELECT user_id FROM roles WHERE role = 'admin' ORDER BY user_id")
+        return [int(r[0]) for r in rows]
 
     # -- questions the bot could not answer ----------------------------------------------------
     async def log_miss(
@@ -156,25 +150,22 @@ class QuestionsRepo:
 
     async def frequent_misses(self, since: date, limit: int = 15) -> list[FrequentMiss]:
         """The most often asked unanswered questions since a day, most frequent first."""
-        async with self.conn.execute(
+        groups = await self.conn.fetch_all(
             "SELECT folded, COUNT(*) AS n, MAX(id) AS last FROM faq_misses WHERE day >= ?"
             " GROUP BY folded ORDER BY n DESC, last DESC LIMIT ?",
             (since.isoformat(), limit),
-        ) as cur:
-            groups = await cur.fetchall()
+        )
         result = []
         for group in groups:
-            async with self.conn.execute(
+            row = await self.conn.fetch_one(
                 "SELECT text, nearest FROM faq_misses WHERE id = ?", (group["last"],)
-            ) as cur:
-                row = await cur.fetchone()
+            )
             assert row is not None
             result.append(FrequentMiss(group["folded"], row["text"], int(group["n"]), row["nearest"]))
         return result
 
     async def count_misses(self, since: date) -> int:
-        async with self.conn.execute(
+        row = await self.conn.fetch_one(
             "SELECT COUNT(*) FROM faq_misses WHERE day >= ?", (since.isoformat(),)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) if row else 0

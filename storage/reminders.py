@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
+from storage.sql import Connection, Row
 from storage.timefmt import from_db, opt_from_db, to_db
 
 
@@ -40,7 +39,7 @@ class DueReminder:
     superseded: bool  # a reminder closer to the start is due too (after downtime)
 
 
-def _reminder(r: aiosqlite.Row) -> Reminder:
+def _reminder(r: Row) -> Reminder:
     return Reminder(
         id=r["id"],
         session_id=r["session_id"],
@@ -55,15 +54,14 @@ def _reminder(r: aiosqlite.Row) -> Reminder:
 
 
 class RemindersRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     # -- the person's setting ---------------------------------------------------------------
     async def enabled(self, user_id: int) -> bool:
-        async with self.conn.execute(
+        row = await self.conn.fetch_one(
             "SELECT enabled FROM training_reminder_prefs WHERE user_id = ?", (user_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return True if row is None else bool(row[0])
 
     async def set_enabled(self, user_id: int, enabled: bool, now: datetime) -> None:
@@ -76,17 +74,18 @@ class RemindersRepo:
 
     # -- planning ---------------------------------------------------------------------------
     async def for_person(self, session_id: int, user_id: int) -> list[Reminder]:
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT * FROM training_reminders WHERE session_id = ? AND user_id = ? ORDER BY due_at",
             (session_id, user_id),
-        ) as cur:
-            return [_reminder(r) for r in await cur.fetchall()]
+        )
+        return [_reminder(r) for r in rows]
 
     async def for_session(self, session_id: int) -> list[Reminder]:
-        async with self.conn.execute(
-            "SELECT * FROM training_reminders WHERE session_id = ? ORDER BY user_id, due_at", (session_id,)
-        ) as cur:
-            return [_reminder(r) for r in await cur.fetchall()]
+        rows = await self.conn.fetch_all(
+            "SELECT * FROM training_reminders WHERE session_id = ? ORDER BY user_id, due_at",
+            (session_id,),
+        )
+        return [_reminder(r) for r in rows]
 
     async def schedule(
         self,
@@ -139,23 +138,23 @@ class RemindersRepo:
 
     async def cancel_pending(self, session_id: int, user_id: int | None, reason: str, now: datetime) -> int:
         """Withdraw pending reminders of one person (or of everyone) for a session."""
-        cur = await self.conn.execute(
+        sql = (
             "UPDATE training_reminders SET state = 'cancelled', reason = ?, done_at = ?"
-            " WHERE session_id = ? AND (? IS NULL OR user_id = ?) AND state = 'pending'",
-            (reason, to_db(now), session_id, user_id, user_id),
+            " WHERE session_id = ? AND state = 'pending'"
         )
-        return cur.rowcount
+        args: tuple[object, ...] = (reason, to_db(now), session_id)
+        if user_id is not None:
+            sql += " AND user_id = ?"
+            args += (user_id,)
+        return await self.conn.execute(sql, args)
 
     # -- firing -----------------------------------------------------------------------------
     async def next_due(self) -> datetime | None:
-        async with self.conn.execute(
-            "SELECT MIN(due_at) FROM training_reminders WHERE state = 'pending'"
-        ) as cur:
-            row = await cur.fetchone()
+        row = await self.conn.fetch_one("SELECT MIN(due_at) FROM training_reminders WHERE state = 'pending'")
         return from_db(row[0]) if row and row[0] else None
 
     async def due(self, now: datetime, limit: int = 500) -> list[DueReminder]:
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT r.id, r.offset_min, r.round, r.due_at, r.session_id, s.status AS session_status,"
             " s.starts_at, r.user_id, COALESCE(p.enabled, 1) AS enabled, g.status AS signup_status,"
             " EXISTS (SELECT 1 FROM training_reminders later WHERE later.session_id = r.session_id"
@@ -167,8 +166,7 @@ class RemindersRepo:
             " LEFT JOIN training_signups g ON g.session_id = r.session_id AND g.user_id = r.user_id"
             " WHERE r.state = 'pending' AND r.due_at <= ? ORDER BY r.due_at, r.id LIMIT ?",
             (to_db(now), to_db(now), limit),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [
             DueReminder(
                 id=r["id"],
@@ -189,7 +187,7 @@ class RemindersRepo:
     async def finish_many(self, outcomes: list[tuple[int, str, str | None]], now: datetime) -> None:
         """(row id, state, reason) for rows taken from ``due`` in this same transaction."""
         stamp = to_db(now)
-        await self.conn.executemany(
+        await self.conn.execute_many(
             "UPDATE training_reminders SET state = ?, reason = ?, done_at = ?"
             " WHERE id = ? AND state = 'pending'",
             [(state, reason, stamp, row_id) for row_id, state, reason in outcomes],
@@ -204,19 +202,19 @@ class RemindersRepo:
     # -- bulk and statistics ------------------------------------------------------------------
     async def add_many(self, rows: list[tuple[int, int, int, datetime]]) -> None:
         """Bulk insert pending (session id, user id, offset, due) rows — imports and benchmarks."""
-        await self.conn.executemany(
+        await self.conn.execute_many(
             "INSERT INTO training_reminders (session_id, user_id, offset_min, due_at) VALUES (?, ?, ?, ?)",
             [(s, u, o, to_db(d)) for s, u, o, d in rows],
         )
 
     async def count_by_state(self) -> dict[str, int]:
-        async with self.conn.execute("SELECT state, COUNT(*) FROM training_reminders GROUP BY state") as cur:
-            return {r[0]: int(r[1]) for r in await cur.fetchall()}
+        rows = await self.conn.fetch_all("SELECT state, COUNT(*) FROM training_reminders GROUP BY state")
+        return {r[0]: int(r[1]) for r in rows}
 
     async def done_between(self, since: datetime) -> list[tuple[datetime, datetime, str]]:
         """(due, done, state) of rows finished since ``since`` — for benchmarks and checks."""
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT due_at, done_at, state FROM training_reminders WHERE done_at >= ? ORDER BY done_at",
             (to_db(since),),
-        ) as cur:
-            return [(from_db(r[0]), from_db(r[1]), r[2]) for r in await cur.fetchall()]
+        )
+        return [(from_db(r[0]), from_db(r[1]), r[2]) for r in rows]

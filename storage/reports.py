@@ -12,9 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import aiosqlite
-
 from storage.events import ALL_AREAS
+from storage.sql import Connection, Row
 from storage.timefmt import to_db
 
 
@@ -26,7 +25,7 @@ class WeekCount:
     n: int
 
 
-def _counts(rows: Iterable[Sequence[object]]) -> list[WeekCount]:
+def _counts(rows: Iterable[Row]) -> list[WeekCount]:
     weeks: dict[str, date] = {}  # thousands of rows share a few dozen weeks: parse each once
     counts = []
     for key, week_text, kind, n in rows:
@@ -54,26 +53,24 @@ GROUP BY above.up_id, leaf.local_week, leaf.kind, leaf.channel
 
 _REBUILD_ALL = """
 INSERT INTO event_weeks (area_id, week, kind, channel, n)
-SELECT ?, local_week, kind, channel, COUNT(*) FROM events GROUP BY local_week, kind, channel
+SELECT CAST(? AS TEXT), local_week, kind, channel, COUNT(*) FROM events GROUP BY local_week, kind, channel
 """
 
 
 class ReportsRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def tree_hash(self) -> str:
         """A fingerprint of the area tree as it is now."""
         digest = hashlib.sha256()
-        async with self.conn.execute("SELECT id, path FROM areas ORDER BY id") as cur:
-            async for row in cur:
-                digest.update(f"{row[0]}\t{row[1]}\n".encode())
+        for row in await self.conn.fetch_all("SELECT id, path FROM areas ORDER BY id"):
+            digest.update(f"{row[0]}\t{row[1]}\n".encode())
         return digest.hexdigest()
 
     async def built_for(self) -> str | None:
         """The fingerprint of the tree the roll-up was last rebuilt for (None: never)."""
-        async with self.conn.execute("SELECT tree_hash FROM report_state WHERE id = 1") as cur:
-            row = await cur.fetchone()
+        row = await self.conn.fetch_one("SELECT tree_hash FROM report_state WHERE id = 1")
         return str(row[0]) if row else None
 
     async def is_current(self) -> bool:
@@ -93,8 +90,7 @@ class ReportsRepo:
             " tree_hash = excluded.tree_hash, rebuilt_at = excluded.rebuilt_at",
             (await self.tree_hash(), to_db(now)),
         )
-        async with self.conn.execute("SELECT COUNT(*) FROM event_weeks") as cur:
-            row = await cur.fetchone()
+        row = await self.conn.fetch_one("SELECT COUNT(*) FROM event_weeks")
         return int(row[0]) if row else 0
 
     async def by_area(self, area_ids: Sequence[str], first: date, last: date) -> list[WeekCount]:
@@ -104,20 +100,20 @@ class ReportsRepo:
         """
         if not area_ids:
             return []
-        marks = ",".join("?" for _ in area_ids)
+        in_areas, area_args = self.conn.in_list("area_id", area_ids)
         sql = (
             "SELECT area_id, week, kind, SUM(n) FROM event_weeks"
-            f" WHERE area_id IN ({marks}) AND week BETWEEN ? AND ?"
+            f" WHERE {in_areas} AND week BETWEEN ? AND ?"
             " GROUP BY area_id, week, kind"
         )
-        args = [*area_ids, first.isoformat(), last.isoformat()]
-        async with self.conn.execute(sql, args) as cur:
-            return _counts(await cur.fetchall())
+        args = [*area_args, first.isoformat(), last.isoformat()]
+        return _counts(await self.conn.fetch_all(sql, args))
 
     async def by_channel(self, area_id: str, first: date, last: date) -> list[WeekCount]:
         """Counts per channel, week and kind for one area (and below) for weeks first..last."""
-        async with self.conn.execute(
-            "SELECT channel, week, kind, n FROM event_weeks WHERE area_id = ? AND week BETWEEN ? AND ?",
-            (area_id, first.isoformat(), last.isoformat()),
-        ) as cur:
-            return _counts(await cur.fetchall())
+        return _counts(
+            await self.conn.fetch_all(
+                "SELECT channel, week, kind, n FROM event_weeks WHERE area_id = ? AND week BETWEEN ? AND ?",
+                (area_id, first.isoformat(), last.isoformat()),
+            )
+        )

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from storage.reminders import RemindersRepo
 from storage.signups import SignupsRepo
+from storage.sql import Connection, Row
 from storage.timefmt import from_db, to_db
 
 DEFAULT_OFFSETS = (1440, 120)  # 1 day and 2 hours before the start
@@ -65,7 +64,7 @@ _COLUMNS = (
 )
 
 
-def _session(row: aiosqlite.Row) -> TrainingSession:
+def _session(row: Row) -> TrainingSession:
     return TrainingSession(
         id=row["id"],
         title=row["title"],
@@ -84,8 +83,15 @@ def _session(row: aiosqlite.Row) -> TrainingSession:
     )
 
 
+def _in_scope(scope_path: str | None, since: datetime) -> tuple[str, list[object]]:
+    """Sessions starting after ``since`` in an area and below (None: everywhere)."""
+    if scope_path is None:
+        return "s.starts_at > ?", [to_db(since)]
+    return "s.starts_at > ? AND substr(a.path, 1, ?) = ?", [to_db(since), len(scope_path), scope_path]
+
+
 class SessionsRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
         # Sign-ups and reminders belong to sessions; reached as tx.sessions.signups / .reminders.
         self.signups = SignupsRepo(conn)
@@ -107,10 +113,10 @@ class SessionsRepo:
         reminder_offsets: tuple[int, ...] = DEFAULT_OFFSETS,
         ext_ref: str | None = None,
     ) -> int:
-        cur = await self.conn.execute(
+        return await self.conn.insert(
             "INSERT INTO training_sessions (title, starts_at, duration_min, place, audience,"
             " area_id, capacity, description, created_by, created_at, updated_at, reminder_offsets,"
-            " ext_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " ext_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 title,
                 to_db(starts_at),
@@ -127,21 +133,17 @@ class SessionsRepo:
                 ext_ref,
             ),
         )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
 
     async def get(self, session_id: int) -> TrainingSession | None:
-        async with self.conn.execute(
+        row = await self.conn.fetch_one(
             f"SELECT {_COLUMNS} FROM training_sessions s WHERE s.id = ?", (session_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _session(row) if row else None
 
     async def by_ref(self, ext_ref: str) -> TrainingSession | None:
-        async with self.conn.execute(
+        row = await self.conn.fetch_one(
             f"SELECT {_COLUMNS} FROM training_sessions s WHERE s.ext_ref = ?", (ext_ref,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _session(row) if row else None
 
     async def update(self, session_id: int, changes: SessionChanges, now: datetime, *, notify: bool) -> None:
@@ -166,12 +168,12 @@ class SessionsRepo:
         )
 
     async def cancel(self, session_id: int, now: datetime) -> bool:
-        cur = await self.conn.execute(
+        changed = await self.conn.execute(
             "UPDATE training_sessions SET status = 'cancelled', cancelled_at = ?, updated_at = ?,"
             " change_no = change_no + 1 WHERE id = ? AND status = 'scheduled'",
             (to_db(now), to_db(now), session_id),
         )
-        return cur.rowcount == 1
+        return changed == 1
 
     async def upcoming(
         self,
@@ -182,74 +184,69 @@ class SessionsRepo:
         offset: int = 0,
     ) -> list[TrainingSession]:
         """Scheduled sessions not yet started whose area is one of ``area_paths`` (exact)."""
-        if not area_paths:
+        if not area_paths or not audiences:
             return []
-        area_marks = ",".join("?" for _ in area_paths)
-        aud_marks = ",".join("?" for _ in audiences)
-        async with self.conn.execute(
+        where, args = self._upcoming(area_paths, audiences, now)
+        rows = await self.conn.fetch_all(
             f"SELECT {_COLUMNS} FROM training_sessions s JOIN areas a ON a.id = s.area_id"
-            f" WHERE s.status = 'scheduled' AND s.starts_at > ? AND a.path IN ({area_marks})"
-            f" AND s.audience IN ({aud_marks}) ORDER BY s.starts_at, s.id LIMIT ? OFFSET ?",
-            (to_db(now), *area_paths, *audiences, limit, offset),
-        ) as cur:
-            return [_session(r) for r in await cur.fetchall()]
+            f" WHERE {where} ORDER BY s.starts_at, s.id LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        )
+        return [_session(r) for r in rows]
 
     async def count_upcoming(self, area_paths: list[str], audiences: tuple[str, ...], now: datetime) -> int:
-        if not area_paths:
+        if not area_paths or not audiences:
             return 0
-        area_marks = ",".join("?" for _ in area_paths)
-        aud_marks = ",".join("?" for _ in audiences)
-        async with self.conn.execute(
-            "SELECT COUNT(*) FROM training_sessions s JOIN areas a ON a.id = s.area_id"
-            f" WHERE s.status = 'scheduled' AND s.starts_at > ? AND a.path IN ({area_marks})"
-            f" AND s.audience IN ({aud_marks})",
-            (to_db(now), *area_paths, *audiences),
-        ) as cur:
-            row = await cur.fetchone()
+        where, args = self._upcoming(area_paths, audiences, now)
+        row = await self.conn.fetch_one(
+            f"SELECT COUNT(*) FROM training_sessions s JOIN areas a ON a.id = s.area_id WHERE {where}", args
+        )
         return int(row[0]) if row else 0
+
+    def _upcoming(
+        self, area_paths: list[str], audiences: tuple[str, ...], now: datetime
+    ) -> tuple[str, list[object]]:
+        in_paths, path_args = self.conn.in_list("a.path", area_paths)
+        in_audiences, audience_args = self.conn.in_list("s.audience", audiences)
+        where = f"s.status = 'scheduled' AND s.starts_at > ? AND {in_paths} AND {in_audiences}"
+        return where, [to_db(now), *path_args, *audience_args]
 
     async def in_scope(
         self, scope_path: str | None, since: datetime, limit: int = 10, offset: int = 0
     ) -> list[TrainingSession]:
         """Sessions (any status) in an area and below (None: everywhere) starting after ``since``."""
-        sql = (
+        where, args = _in_scope(scope_path, since)
+        rows = await self.conn.fetch_all(
             f"SELECT {_COLUMNS} FROM training_sessions s JOIN areas a ON a.id = s.area_id"
-            " WHERE s.starts_at > ? AND (? IS NULL OR substr(a.path, 1, ?) = ?)"
-            " ORDER BY s.starts_at, s.id LIMIT ? OFFSET ?"
+            f" WHERE {where} ORDER BY s.starts_at, s.id LIMIT ? OFFSET ?",
+            [*args, limit, offset],
         )
-        length = len(scope_path) if scope_path else 0
-        async with self.conn.execute(
-            sql, (to_db(since), scope_path, length, scope_path, limit, offset)
-        ) as cur:
-            return [_session(r) for r in await cur.fetchall()]
+        return [_session(r) for r in rows]
 
     async def count_in_scope(self, scope_path: str | None, since: datetime) -> int:
-        length = len(scope_path) if scope_path else 0
-        async with self.conn.execute(
-            "SELECT COUNT(*) FROM training_sessions s JOIN areas a ON a.id = s.area_id"
-            " WHERE s.starts_at > ? AND (? IS NULL OR substr(a.path, 1, ?) = ?)",
-            (to_db(since), scope_path, length, scope_path),
-        ) as cur:
-            row = await cur.fetchone()
+        where, args = _in_scope(scope_path, since)
+        row = await self.conn.fetch_one(
+            f"SELECT COUNT(*) FROM training_sessions s JOIN areas a ON a.id = s.area_id WHERE {where}", args
+        )
         return int(row[0]) if row else 0
 
     async def begun_unclosed(self, now: datetime, limit: int = 500) -> list[int]:
         """Sessions that have begun but whose unsent reminders were not yet withdrawn."""
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT id FROM training_sessions WHERE reminders_closed = 0 AND starts_at <= ?"
             " ORDER BY starts_at LIMIT ?",
             (to_db(now), limit),
-        ) as cur:
-            return [int(r[0]) for r in await cur.fetchall()]
+        )
+        return [int(r[0]) for r in rows]
 
     async def mark_closed(self, session_ids: list[int]) -> None:
-        await self.conn.executemany(
+        await self.conn.execute_many(
             "UPDATE training_sessions SET reminders_closed = 1 WHERE id = ?", [(i,) for i in session_ids]
         )
 
     async def with_free_places(self, now: datetime, limit: int = 100) -> list[int]:
         """Upcoming sessions with someone waiting and fewer confirmed than places."""
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT s.id FROM training_sessions s WHERE s.status = 'scheduled' AND s.starts_at > ?"
             " AND EXISTS (SELECT 1 FROM training_signups w WHERE w.session_id = s.id"
             "             AND w.status = 'waiting')"
@@ -257,10 +254,9 @@ class SessionsRepo:
             "      AND c.status = 'confirmed') < s.capacity"
             " ORDER BY s.starts_at LIMIT ?",
             (to_db(now), limit),
-        ) as cur:
-            return [int(r[0]) for r in await cur.fetchall()]
+        )
+        return [int(r[0]) for r in rows]
 
     async def count(self) -> int:
-        async with self.conn.execute("SELECT COUNT(*) FROM training_sessions") as cur:
-            row = await cur.fetchone()
+        row = await self.conn.fetch_one("SELECT COUNT(*) FROM training_sessions")
         return int(row[0]) if row else 0

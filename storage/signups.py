@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
+from storage.sql import Connection, Row
 from storage.timefmt import from_db, opt_from_db, to_db
 
 STATUSES = ("confirmed", "waiting", "cancelled")
@@ -42,7 +41,7 @@ def _attended(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _signup(r: aiosqlite.Row) -> Signup:
+def _signup(r: Row) -> Signup:
     return Signup(
         id=r["id"],
         session_id=r["session_id"],
@@ -55,19 +54,17 @@ def _signup(r: aiosqlite.Row) -> Signup:
 
 
 class SignupsRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def get(self, session_id: int, user_id: int) -> Signup | None:
-        async with self.conn.execute(
+        row = await self.conn.fetch_one(
             "SELECT * FROM training_signups WHERE session_id = ? AND user_id = ?", (session_id, user_id)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _signup(row) if row else None
 
     async def by_id(self, signup_id: int) -> Signup | None:
-        async with self.conn.execute("SELECT * FROM training_signups WHERE id = ?", (signup_id,)) as cur:
-            row = await cur.fetchone()
+        row = await self.conn.fetch_one("SELECT * FROM training_signups WHERE id = ?", (signup_id,))
         return _signup(row) if row else None
 
     async def put(self, session_id: int, user_id: int, status: str, now: datetime) -> Signup:
@@ -79,7 +76,8 @@ class SignupsRepo:
             "INSERT INTO training_signups (session_id, user_id, status, queued_at, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(session_id, user_id) DO UPDATE SET status = excluded.status,"
-            " queued_at = excluded.queued_at, updated_at = excluded.updated_at, seq = seq + 1",
+            " queued_at = excluded.queued_at, updated_at = excluded.updated_at,"
+            " seq = training_signups.seq + 1",
             (session_id, user_id, status, stamp, stamp, stamp),
         )
         signup = await self.get(session_id, user_id)
@@ -95,82 +93,82 @@ class SignupsRepo:
         )
 
     async def count(self, session_id: int, status: str) -> int:
-        async with self.conn.execute(
+        row = await self.conn.fetch_one(
             "SELECT COUNT(*) FROM training_signups WHERE session_id = ? AND status = ?",
             (session_id, status),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) if row else 0
 
     async def counts(self, session_ids: list[int]) -> dict[int, tuple[int, int]]:
         """(confirmed, waiting) per session."""
         if not session_ids:
             return {}
-        marks = ",".join("?" for _ in session_ids)
-        async with self.conn.execute(
-            "SELECT session_id, SUM(status = 'confirmed'), SUM(status = 'waiting')"
-            f" FROM training_signups WHERE session_id IN ({marks}) GROUP BY session_id",
-            session_ids,
-        ) as cur:
-            found = {int(r[0]): (int(r[1] or 0), int(r[2] or 0)) for r in await cur.fetchall()}
+        in_sessions, args = self.conn.in_list("session_id", session_ids)
+        rows = await self.conn.fetch_all(
+            "SELECT session_id, SUM(CASE WHEN status = 'confirmed' THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN status = 'waiting' THEN 1 ELSE 0 END)"
+            f" FROM training_signups WHERE {in_sessions} GROUP BY session_id",
+            args,
+        )
+        found = {int(r[0]): (int(r[1] or 0), int(r[2] or 0)) for r in rows}
         return {sid: found.get(sid, (0, 0)) for sid in session_ids}
 
     async def statuses_for(self, user_id: int, session_ids: list[int]) -> dict[int, str]:
         """The person's sign-up status per session (cancelled ones left out)."""
         if not session_ids:
             return {}
-        marks = ",".join("?" for _ in session_ids)
-        async with self.conn.execute(
+        in_sessions, args = self.conn.in_list("session_id", session_ids)
+        rows = await self.conn.fetch_all(
             "SELECT session_id, status FROM training_signups"
-            f" WHERE user_id = ? AND status != 'cancelled' AND session_id IN ({marks})",
-            (user_id, *session_ids),
-        ) as cur:
-            return {int(r[0]): r[1] for r in await cur.fetchall()}
+            f" WHERE user_id = ? AND status != 'cancelled' AND {in_sessions}",
+            [user_id, *args],
+        )
+        return {int(r[0]): r[1] for r in rows}
 
     async def waiting_position(self, session_id: int, user_id: int) -> int | None:
         """1 for the first in the waiting list; None when the person is not waiting."""
         signup = await self.get(session_id, user_id)
         if signup is None or signup.status != "waiting":
             return None
-        async with self.conn.execute(
+        row = await self.conn.fetch_one(
             "SELECT COUNT(*) FROM training_signups WHERE session_id = ? AND status = 'waiting'"
             " AND (queued_at < ? OR (queued_at = ? AND id < ?))",
             (session_id, to_db(signup.queued_at), to_db(signup.queued_at), signup.id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) + 1 if row else 1
 
     async def first_waiting(self, session_id: int, limit: int) -> list[Signup]:
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT * FROM training_signups WHERE session_id = ? AND status = 'waiting'"
             " ORDER BY queued_at, id LIMIT ?",
             (session_id, limit),
-        ) as cur:
-            return [_signup(r) for r in await cur.fetchall()]
+        )
+        return [_signup(r) for r in rows]
 
     async def active(self, session_id: int) -> list[Signup]:
         """Everyone confirmed or waiting, in queue order."""
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT * FROM training_signups WHERE session_id = ? AND status != 'cancelled'"
             " ORDER BY status, queued_at, id",
             (session_id,),
-        ) as cur:
-            return [_signup(r) for r in await cur.fetchall()]
+        )
+        return [_signup(r) for r in rows]
 
     async def attendees(
         self, session_id: int, statuses: tuple[str, ...] = ("confirmed", "waiting"), limit: int = 10_000
     ) -> list[Attendee]:
-        marks = ",".join("?" for _ in statuses)
-        async with self.conn.execute(
+        if not statuses:
+            return []
+        in_statuses, args = self.conn.in_list("g.status", statuses)
+        rows = await self.conn.fetch_all(
             "SELECT g.id, g.user_id, u.display_name, u.channel, COALESCE(a.name, '') AS area_name,"
             " g.status, g.queued_at, g.attended, g.attendance_at"
             " FROM training_signups g JOIN users u ON u.id = g.user_id"
             " LEFT JOIN areas a ON a.id = u.area_id"
-            f" WHERE g.session_id = ? AND g.status IN ({marks})"
+            f" WHERE g.session_id = ? AND {in_statuses}"
             " ORDER BY g.status, g.queued_at, g.id LIMIT ?",
-            (session_id, *statuses, limit),
-        ) as cur:
-            rows = await cur.fetchall()
+            [session_id, *args, limit],
+        )
         return [
             Attendee(
                 signup_id=r["id"],
@@ -194,29 +192,28 @@ class SignupsRepo:
 
     async def upcoming_for_user(self, user_id: int, now: datetime) -> list[tuple[int, str]]:
         """(session id, status) of the person's active sign-ups for sessions not yet begun."""
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT g.session_id, g.status FROM training_signups g"
             " JOIN training_sessions s ON s.id = g.session_id"
             " WHERE g.user_id = ? AND g.status != 'cancelled' AND s.status = 'scheduled'"
             " AND s.starts_at > ? ORDER BY s.starts_at",
             (user_id, to_db(now)),
-        ) as cur:
-            return [(int(r[0]), r[1]) for r in await cur.fetchall()]
+        )
+        return [(int(r[0]), r[1]) for r in rows]
 
     async def history_for_user(self, user_id: int) -> list[tuple[str, datetime, str, bool | None]]:
         """Every sign-up of a person (title, start, status, attended), for /dulieu."""
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT s.title, s.starts_at, g.status, g.attended FROM training_signups g"
             " JOIN training_sessions s ON s.id = g.session_id WHERE g.user_id = ? ORDER BY s.starts_at",
             (user_id,),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [(r[0], from_db(r[1]), r[2], None if r[3] is None else bool(r[3])) for r in rows]
 
     async def add_many(self, rows: list[tuple[int, int, str]], now: datetime) -> None:
         """Bulk insert (session id, user id, status) — imports and benchmarks."""
         stamp = to_db(now)
-        await self.conn.executemany(
+        await self.conn.execute_many(
             "INSERT INTO training_signups (session_id, user_id, status, queued_at, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             [(s, u, st, stamp, stamp, stamp) for s, u, st in rows],

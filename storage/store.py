@@ -6,8 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import aiosqlite
-
 from storage.areas import AreasRepo
 from storage.audit import AuditRepo
 from storage.broadcasts import BroadcastsRepo
@@ -20,13 +18,33 @@ from storage.outbox import OutboxRepo
 from storage.questions import QuestionsRepo
 from storage.reports import ReportsRepo
 from storage.sessions import SessionsRepo
+from storage.sql import Backend, Connection
 from storage.users import UsersRepo
+
+SQLITE_PREFIX = "sqlite:///"
+POSTGRES_PREFIX = "postgresql://"
+
+
+def backend_for(target: Path | str) -> Backend:
+    """SQLite for a path or ``sqlite:///path``; PostgreSQL for ``postgresql://…``."""
+    if isinstance(target, Path):
+        return Database(target)
+    if target.startswith(POSTGRES_PREFIX):
+        # Imported here: SQLite, the default, runs without loading psycopg.
+        from storage.postgres import PostgresDatabase
+
+        return PostgresDatabase(target)
+    if target.startswith(SQLITE_PREFIX):
+        return Database(Path(target[len(SQLITE_PREFIX) :]))
+    if "://" in target:
+        raise ValueError("a database URL starts with sqlite:/// or postgresql://")
+    return Database(Path(target))
 
 
 class Repos:
     """Every repository on one connection (a read connection or a write transaction)."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.areas = AreasRepo(conn)
         self.users = UsersRepo(conn)
@@ -43,9 +61,15 @@ class Repos:
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
-        self.db = Database(path)
+    """``Store(path)`` or ``Store("sqlite:///path")``: SQLite; ``Store("postgresql://…")``: PostgreSQL."""
+
+    def __init__(self, target: Path | str) -> None:
+        self.db: Backend = backend_for(target)
         self._read: Repos | None = None
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
 
     async def open(self) -> Store:
         await self.db.open()

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import aiosqlite
-
+from storage.sql import Connection, Row
 from storage.timefmt import from_db, to_db
 
 
@@ -38,7 +37,7 @@ _COLUMNS = (
 )
 
 
-def _user(row: aiosqlite.Row, roles: tuple[Role, ...] = ()) -> User:
+def _user(row: Row, roles: tuple[Role, ...] = ()) -> User:
     return User(
         id=row["id"],
         key=row["key"],
@@ -56,28 +55,26 @@ def _user(row: aiosqlite.Row, roles: tuple[Role, ...] = ()) -> User:
 
 
 class UsersRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def by_key(self, key: str) -> User | None:
-        async with self.conn.execute(f"SELECT {_COLUMNS} FROM users WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
+        row = await self.conn.fetch_one(f"SELECT {_COLUMNS} FROM users WHERE key = ?", (key,))
         if row is None:
             return None
         return _user(row, await self.roles(row["id"]))
 
     async def by_id(self, user_id: int) -> User | None:
-        async with self.conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,)) as cur:
-            row = await cur.fetchone()
+        row = await self.conn.fetch_one(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
         if row is None:
             return None
         return _user(row, await self.roles(row["id"]))
 
     async def roles(self, user_id: int) -> tuple[Role, ...]:
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT role, area_id FROM roles WHERE user_id = ? ORDER BY role", (user_id,)
-        ) as cur:
-            return tuple(Role(r["role"], r["area_id"]) for r in await cur.fetchall())
+        )
+        return tuple(Role(r["role"], r["area_id"]) for r in rows)
 
     async def create(
         self,
@@ -141,8 +138,8 @@ class UsersRepo:
         )
 
     async def revoke(self, user_id: int, role: str) -> bool:
-        cur = await self.conn.execute("DELETE FROM roles WHERE user_id = ? AND role = ?", (user_id, role))
-        return cur.rowcount > 0
+        changed = await self.conn.execute("DELETE FROM roles WHERE user_id = ? AND role = ?", (user_id, role))
+        return changed > 0
 
     async def delete(self, user_id: int) -> None:
         await self.conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
@@ -159,8 +156,7 @@ class UsersRepo:
                 " WHERE substr(a.path, 1, ?) = ? ORDER BY u.id DESC LIMIT ? OFFSET ?"
             )
             args = (len(area_path), area_path, limit, offset)
-        async with self.conn.execute(sql, args) as cur:
-            rows = await cur.fetchall()
+        rows = await self.conn.fetch_all(sql, args)
         return [_user(r, await self.roles(r["id"])) for r in rows]
 
     async def count(self, area_path: str | None = None) -> int:
@@ -172,6 +168,5 @@ class UsersRepo:
                 "SELECT COUNT(*) FROM users u JOIN areas a ON a.id = u.area_id WHERE substr(a.path, 1, ?) = ?"
             )
             args = (len(area_path), area_path)
-        async with self.conn.execute(sql, args) as cur:
-            row = await cur.fetchone()
+        row = await self.conn.fetch_one(sql, args)
         return int(row[0]) if row else 0

@@ -1,8 +1,11 @@
-"""Shared fixtures: a real SQLite file per test, the real app, a controllable clock."""
+"""Shared fixtures: a real database per test (a SQLite file, or with TEST_DATABASE=postgresql a
+fresh PostgreSQL database), the real app, a controllable clock."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,8 +27,21 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(database_path=tmp_path / "test.db", admin_ids=frozenset({"console:boss"}))
+def settings(tmp_path: Path) -> Iterator[Settings]:
+    base = Settings(database_path=tmp_path / "test.db", admin_ids=frozenset({"console:boss"}))
+    backend = os.environ.get("TEST_DATABASE", "sqlite")
+    if backend == "sqlite":
+        yield base
+        return
+    if backend != "postgresql":
+        pytest.fail(f"TEST_DATABASE must be sqlite or postgresql (got {backend!r})", pytrace=False)
+    from tests.postgres import fresh_database, unavailable
+
+    reason = unavailable()
+    if reason is not None:  # asked for explicitly: fail rather than skip
+        pytest.fail(f"TEST_DATABASE=postgresql, but {reason}", pytrace=False)
+    with fresh_database() as url:
+        yield replace(base, postgres_url=url)
 
 
 @pytest.fixture

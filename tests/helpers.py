@@ -82,7 +82,7 @@ async def ward_of_telegram_people(services: Services, area_id: str, count: int, 
     """A ward (a root area) whose ``count`` residents use Telegram: chat ids first_chat, first_chat+1…"""
     async with services.store.write() as tx:
         await tx.areas.upsert_many([AreaInput(area_id, None, "Phường thử", "ward")])
-        await tx.conn.executemany(
+        await tx.conn.execute_many(
             "INSERT INTO users (key, channel, chat_id, display_name, language, area_id, consent_at,"
             " created_at, updated_at) VALUES (?, 'telegram', ?, '', 'vi', ?, ?, ?, ?)",
             [

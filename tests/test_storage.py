@@ -10,6 +10,7 @@ import pytest
 
 from bot.clock import ManualClock
 from storage.migrate import migration_files
+from storage.sql import IntegrityError
 from storage.store import Store
 
 
@@ -30,7 +31,7 @@ async def test_migrations_apply_from_empty_and_are_idempotent(tmp_path: Path) ->
 
 async def test_foreign_keys_are_enforced(tmp_path: Path, clock: ManualClock) -> None:
     async with Store(tmp_path / "f.db") as store:
-        with pytest.raises(aiosqlite.IntegrityError):
+        with pytest.raises(IntegrityError):
             async with store.write() as tx:
                 user = await tx.users.create(
                     key="console:a",
@@ -55,8 +56,9 @@ async def test_concurrent_units_of_work_do_not_lose_or_leak_writes(
 
         async def increment() -> None:
             async with store.write() as tx:
-                async with tx.conn.execute("SELECT n FROM counter") as cur:
-                    (n,) = await cur.fetchone()
+                row = await tx.conn.fetch_one("SELECT n FROM counter")
+                assert row is not None
+                (n,) = row
                 await asyncio.sleep(0)  # give other tasks every chance to interleave
                 await tx.conn.execute("UPDATE counter SET n = ?", (n + 1,))
 
@@ -69,9 +71,8 @@ async def test_concurrent_units_of_work_do_not_lose_or_leak_writes(
         tasks = [increment() for _ in range(100)] + [fail_after_write() for _ in range(20)]
         results = await asyncio.gather(*tasks, return_exceptions=True)
         assert sum(isinstance(r, RuntimeError) for r in results) == 20
-        async with store.read.conn.execute("SELECT n FROM counter") as cur:
-            (n,) = await cur.fetchone()
-        assert n == 100
+        row = await store.read.conn.fetch_one("SELECT n FROM counter")
+        assert row is not None and row[0] == 100
 
 
 async def test_invite_can_be_claimed_only_once(tmp_path: Path, clock: ManualClock) -> None:

@@ -140,7 +140,7 @@ async def test_sign_up_list_and_csv_export(app: Runtime, officer: Transcript) ->
     ]
     assert rows[1][1:3] == ["Lan", "Tổ dân phố 1"] and rows[1][4] == "có chỗ"
     assert rows[2][1] == "'=Cmd" and rows[2][4] == "danh sách chờ"
-    audit = await app.services.store.read.conn.execute_fetchall(
+    audit = await app.services.store.read.conn.fetch_all(
         "SELECT action FROM audit_log WHERE action = 'training.exported'"
     )
     assert len(list(audit)) == 1

@@ -1,0 +1,89 @@
+"""The connection protocol every repository uses, whatever the database behind it.
+
+Repositories write SQL once, with ``?`` placeholders, and call only what is here. Two backends
+implement it: ``storage.db`` (SQLite through aiosqlite) and ``storage.postgres`` (PostgreSQL through
+psycopg 3 and a pool). What differs between the two stays in the backends: placeholder style,
+how rows are returned, ``IN`` lists, row locks, driver exceptions.
+
+Portable SQL means: ``INSERT … RETURNING id`` (never ``lastrowid``), ``CASE`` instead of two-argument
+``MAX``/``MIN`` or boolean sums, qualified columns in ``ON CONFLICT DO UPDATE``, ``CAST(? AS …)``
+where a parameter's type cannot be inferred, times as fixed-width UTC text (``storage.timefmt``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Literal, Protocol
+
+Dialect = Literal["sqlite", "postgresql"]
+Args = Sequence[object]
+
+
+class IntegrityError(Exception):
+    """A constraint refused a write (unique key, foreign key, check), on either backend."""
+
+
+class Row(Protocol):
+    """A result row: by position (``row[0]``) or by column name (``row["id"]``)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """A read connection or one write transaction. SQL uses ``?`` placeholders."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def fetch_one(self, sql: str, args: Args = (), *, for_update: bool = False) -> Row | None:
+        """The first row, or None. ``for_update`` (write transactions only) locks the rows read
+        until the transaction ends, on backends with row locks (PostgreSQL); SQLite's single
+        writer already excludes every other writer."""
+        ...
+
+    async def fetch_all(self, sql: str, args: Args = (), *, for_update: bool = False) -> list[Row]: ...
+
+    async def execute(self, sql: str, args: Args = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+        ...
+
+    async def execute_many(self, sql: str, rows: Iterable[Args]) -> None:
+        """One statement for each row of arguments (bulk inserts and updates)."""
+        ...
+
+    async def insert(self, sql: str, args: Args = ()) -> int:
+        """Run an ``INSERT … RETURNING id`` that inserts one row; its id."""
+        ...
+
+    def in_list(self, column: str, values: Sequence[object]) -> tuple[str, list[object]]:
+        """``column IN (…)`` for a non-empty list of values, as (SQL, arguments) to splice in."""
+        ...
+
+
+class Backend(Protocol):
+    """A database: migrated when opened, one read connection, atomic write transactions.
+
+    Locks across processes (advisory locks, a leader lease) will be added here and on the
+    transaction's connection; ``for_update`` is the row-lock half already in place.
+    """
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    @property
+    def reader(self) -> Connection:
+        """Last committed state; never blocks a writer."""
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """One atomic unit of work: committed when the block ends, rolled back on an exception."""
+        ...
