@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.config import Settings
 
 if TYPE_CHECKING:
-    from bot.delivery.errors import Deliverer
+    from bot.channels.base import Channel
     from bot.delivery.worker import ChannelLimits, DeliveryWorker
     from bot.feature import Feature
     from bot.router import Router
@@ -111,7 +111,7 @@ class Runtime:
     features: Features
     router: Router
     worker: DeliveryWorker | None = None
-    channels: dict[str, Any] = field(default_factory=dict)
+    channels: dict[str, Channel] = field(default_factory=dict)
 
     def check_data(self) -> None:
         """Load every feature's data files now; raises ``bot.feature.DataError`` (one line)."""
@@ -141,24 +141,28 @@ async def open_runtime(
 @asynccontextmanager
 async def background(
     runtime: Runtime,
-    deliverers: Mapping[str, Deliverer],
+    channels: Mapping[str, Channel],
     limits: Mapping[str, ChannelLimits] | None = None,
 ) -> AsyncIterator[DeliveryWorker]:
-    """The delivery worker, then each feature's background work (reminders, scheduled
+    """The delivery worker sending the outbox through ``channels``, the channels' status lines
+    offered to the features, then each feature's background work (reminders, scheduled
     announcements: started after the worker, so what fell due while the bot was down goes out at
     once); stopped in reverse order."""
     from bot.delivery.worker import DeliveryWorker
     from bot.services import DELIVERY
 
     services = runtime.services
-    worker = DeliveryWorker(services.store, services.clock, deliverers, limits)
+    worker = DeliveryWorker(services.store, services.clock, channels, limits)
     async with AsyncExitStack() as stack:
         await worker.start()
         stack.push_async_callback(worker.stop)
         services.wakeups.connect(DELIVERY, worker.wake)
         stack.callback(services.wakeups.disconnect, DELIVERY)
+        for channel in channels.values():
+            services.status.connect(channel)
+            stack.callback(services.status.disconnect, channel.name)
         for feature in runtime.features.all():
-            for job in feature.background(services, deliverers):
+            for job in feature.background(services):
                 await job.start()
                 stack.push_async_callback(job.stop)
         runtime.worker = worker
@@ -168,7 +172,7 @@ async def background(
             runtime.worker = None
 
 
-ChannelFactory = Callable[[Runtime], Mapping[str, Any]]
+ChannelFactory = Callable[[Runtime], Mapping[str, "Channel"]]
 
 
 @asynccontextmanager
@@ -203,10 +207,8 @@ async def serve(
         else:
             runtime.channels = dict(channels(runtime))
             for channel in runtime.channels.values():
-                start = getattr(channel, "start", None)
-                if start is not None:
-                    await start()
-                    stack.push_async_callback(channel.stop)
+                await channel.start()
+                stack.push_async_callback(channel.stop)
             limits = None
         await stack.enter_async_context(background(runtime, runtime.channels, limits))
         yield runtime

@@ -7,21 +7,21 @@ registers them in a visible order. Optional hooks, each with a harmless default:
 - ``check()``: load data files now, so ``run`` and ``chat`` stop at start with one line naming the
   file and the mistake (``DataError``) instead of failing mid-conversation. CLI commands that do
   not use a feature never load its data.
-- ``background(services, channels)``: long-running work (reminders, scheduled announcements)
-  started beside the delivery worker.
+- ``background(services)``: long-running work (reminders, scheduled announcements) started
+  beside the delivery worker. Features never see a channel: what they show beyond replies goes
+  through the outbox or ``services.status``.
 - ``personal_data(turn)``: what this feature stores about the person, for ``/dulieu``.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from bot.context import Turn
-    from bot.delivery.errors import Deliverer
     from bot.router import Router
     from bot.services import Services
 
@@ -91,7 +91,7 @@ class Feature:
     def check(self) -> None:
         """Load this feature's data files now; raise ``DataError`` with one clear line."""
 
-    def background(self, services: Services, channels: Mapping[str, Deliverer]) -> Sequence[Background]:
+    def background(self, services: Services) -> Sequence[Background]:
         return ()
 
     async def personal_data(self, turn: Turn) -> DataSection:

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import timedelta
 
 from bot.bootstrap import Runtime
+from bot.channels.console import ConsoleChannel
 from bot.delivery.worker import ChannelLimits, DeliveryWorker
 from bot.model import Reply
 from handlers.broadcast.service import BroadcastMonitor
@@ -44,14 +45,13 @@ async def compose(officer: Transcript, text: str, *answers: str) -> str:
 
 def setup(app: Runtime) -> tuple[Platform, DeliveryWorker, BroadcastMonitor]:
     platform = Platform()
-    deliverers = {"console": platform}
     worker = DeliveryWorker(
         app.services.store,
         app.services.clock,
-        deliverers,
+        {"console": platform},
         {"console": ChannelLimits(per_second=0, per_chat_gap=0)},
     )
-    return platform, worker, BroadcastMonitor(app.services, deliverers)
+    return platform, worker, BroadcastMonitor(app.services)
 
 
 async def test_officer_reaches_their_area_once_and_gets_a_report(app: Runtime) -> None:
@@ -123,6 +123,25 @@ async def test_scheduled_broadcast_waits_for_its_time(app: Runtime) -> None:
     await monitor.tick()
     await worker.run_until_idle()
     assert platform.delivered["r1-0"] == 1
+
+
+async def test_the_author_sees_progress_on_one_status_line_then_the_report(app: Runtime) -> None:
+    await residents(app, 2)
+    status_lines: list[str] = []
+    # The officer's terminal keeps the status line (a terminal prints each update as a new line).
+    app.services.status.connect(ConsoleChannel(app.router, "officer", write=status_lines.append))
+    officer = Transcript(app.router, "officer")
+    await compose(officer, "Họp tổ dân phố lúc 19h thứ Sáu.")
+    platform, worker, monitor = setup(app)
+    await monitor.tick()
+    assert status_lines == ["     … Đang gửi thông báo: 0/3"]  # two residents and the demo admin
+    await monitor.tick()
+    assert len(status_lines) == 1  # nothing new to show
+    await worker.run_until_idle()
+    await monitor.tick()  # every row final: closed, the report queued instead of more progress
+    await worker.run_until_idle()
+    assert len(status_lines) == 1
+    assert "số 1" in platform.texts["officer"][-1] and ": 3" in platform.texts["officer"][-1]
 
 
 async def test_bad_time_is_reasked(app: Runtime) -> None:

@@ -88,7 +88,7 @@ async def test_broadcast_through_faults_ends_final_without_duplicates(
     finally:
         await worker.stop()
     assert telegram_api.deliveries[chat[4]] == 2  # the one that had in fact arrived: the officer's choice
-    monitor = BroadcastMonitor(services, {"telegram": telegram_bot.channel})
+    monitor = BroadcastMonitor(services)
     await monitor.tick()
     assert (await services.store.read.broadcasts.get(broadcast.id)).state == "done"
 

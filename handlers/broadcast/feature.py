@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from bot.context import Role
-from bot.delivery.errors import Deliverer
 from bot.feature import Background, Feature
 from bot.i18n import N_
 from bot.router import Command, Router
@@ -46,6 +45,6 @@ class BroadcastFeature(Feature):
             )
         )
 
-    def background(self, services: Services, channels: Mapping[str, Deliverer]) -> Sequence[Background]:
+    def background(self, services: Services) -> Sequence[Background]:
         # Fans out scheduled announcements when due and shows officers their progress.
-        return (BroadcastMonitor(services, channels),)
+        return (BroadcastMonitor(services),)

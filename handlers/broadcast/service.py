@@ -18,7 +18,6 @@ from datetime import datetime
 
 from bot import i18n
 from bot.context import Person, Role
-from bot.delivery.errors import Deliverer
 from bot.delivery.notify import notify
 from bot.i18n import N_, _
 from bot.model import Button, Reply
@@ -248,13 +247,11 @@ async def finish_if_complete(services: Services, broadcast: Broadcast) -> bool:
 class BroadcastMonitor:
     """Fans out due broadcasts, shows progress to authors, reports when done."""
 
-    def __init__(
-        self, services: Services, deliverers: Mapping[str, Deliverer], interval: float = 2.0
-    ) -> None:
+    def __init__(self, services: Services, interval: float = 2.0) -> None:
         self.services = services
-        self.deliverers = dict(deliverers)
         self.interval = interval
-        self._status: dict[int, tuple[str, str | None, int]] = {}  # broadcast → (chat, ref, last count)
+        # broadcast id → (the author's channel, chat, status line reference, count last shown)
+        self._status: dict[int, tuple[str, str, str | None, int]] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -286,29 +283,26 @@ class BroadcastMonitor:
             await self._show_progress(broadcast)
 
     async def _show_progress(self, broadcast: Broadcast) -> None:
-        """Edit one status message for the author where the channel can edit messages."""
+        """One status line for the author, edited in place where the channel can."""
         if broadcast.author_id is None:
             return
-        author = await self.services.store.read.users.by_id(broadcast.author_id)
+        store = self.services.store.read
+        author = await store.users.by_id(broadcast.author_id)
         if author is None:
             return
-        deliverer = self.deliverers.get(author.channel)
-        post = getattr(deliverer, "post_status", None)
-        edit = getattr(deliverer, "edit_status", None)
-        if post is None or edit is None:
-            return
-        counts = await self.services.store.read.outbox.batch_counts(broadcast.batch)
+        counts = await store.outbox.batch_counts(broadcast.batch)
         done = sum(n for state, n in counts.items() if state not in ("pending", "sending"))
-        chat, ref, last = self._status.get(broadcast.id, (author.chat_id, None, -1))
+        channel, chat, ref, last = self._status.get(broadcast.id, (author.channel, author.chat_id, None, -1))
         if done == last:
             return
         with i18n.use(author.language):
             text = progress_text(done, broadcast.recipients)
+        status = self.services.status
         try:
             if ref is None:
-                ref = await post(chat, text)
+                ref = await status.post(channel, chat, text)
             else:
-                await edit(chat, ref, text)
+                await status.edit(channel, chat, ref, text)
         except Exception as exc:  # progress is a courtesy; the final report still comes
             log.info("broadcast progress not shown: %s", exc)
-        self._status[broadcast.id] = (chat, ref, done)
+        self._status[broadcast.id] = (channel, chat, ref, done)

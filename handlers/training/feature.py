@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from bot import i18n
 from bot.context import Role, Turn
-from bot.delivery.errors import Deliverer
 from bot.feature import Background, DataSection, Feature
 from bot.i18n import N_, _
 from bot.router import Command, Router
@@ -68,7 +67,7 @@ class TrainingFeature(Feature):
         )
         router.on_payload("tro", manage.on_button)
 
-    def background(self, services: Services, channels: Mapping[str, Deliverer]) -> Sequence[Background]:
+    def background(self, services: Services) -> Sequence[Background]:
         # Rebuilt from the database at start: sends what fell due while the bot was down.
         return (ReminderScheduler(services),)
 
