@@ -2,8 +2,8 @@
 
 It builds the whole runtime in one call — settings, store, services, features (each with its
 dependencies), the router with the registration order and the guest/fallback chain, then the
-channels, the delivery worker and the features' background work. The CLI, the benchmarks and the
-test fixtures all use it, so the app is assembled one way only.
+channels, the delivery worker and the scheduler with the features' due work. The CLI, the
+benchmarks and the test fixtures all use it, so the app is assembled one way only.
 
 Feature modules are imported inside functions: ``python -m bot ask`` builds its parser from here
 without importing storage, APScheduler or python-telegram-bot.
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bot.delivery.worker import ChannelLimits, DeliveryWorker
     from bot.feature import Feature
     from bot.router import Router
+    from bot.scheduler import Scheduler
     from bot.services import Services
     from handlers.admin.feature import AdminFeature
     from handlers.broadcast.feature import BroadcastFeature
@@ -111,6 +112,7 @@ class Runtime:
     features: Features
     router: Router
     worker: DeliveryWorker | None = None
+    scheduler: Scheduler | None = None
     channels: dict[str, Channel] = field(default_factory=dict)
 
     def check_data(self) -> None:
@@ -145,14 +147,19 @@ async def background(
     limits: Mapping[str, ChannelLimits] | None = None,
 ) -> AsyncIterator[DeliveryWorker]:
     """The delivery worker sending the outbox through ``channels``, the channels' status lines
-    offered to the features, then each feature's background work (reminders, scheduled
-    announcements: started after the worker, so what fell due while the bot was down goes out at
-    once); stopped in reverse order."""
+    offered to the features, then the scheduler with each feature's due work (reminders,
+    announcements set for later: started after the worker, so what fell due while the bot was
+    down goes out at once); stopped in reverse order."""
     from bot.delivery.worker import DeliveryWorker
+    from bot.scheduler import Scheduler
     from bot.services import DELIVERY
 
     services = runtime.services
     worker = DeliveryWorker(services.store, services.clock, channels, limits)
+    scheduler = Scheduler(services)
+    for feature in runtime.features.all():
+        for work in feature.due_work(services):
+            scheduler.add(work)
     async with AsyncExitStack() as stack:
         await worker.start()
         stack.push_async_callback(worker.stop)
@@ -161,15 +168,13 @@ async def background(
         for channel in channels.values():
             services.status.connect(channel)
             stack.callback(services.status.disconnect, channel.name)
-        for feature in runtime.features.all():
-            for job in feature.background(services):
-                await job.start()
-                stack.push_async_callback(job.stop)
-        runtime.worker = worker
+        await scheduler.start()
+        stack.push_async_callback(scheduler.stop)
+        runtime.worker, runtime.scheduler = worker, scheduler
         try:
             yield worker
         finally:
-            runtime.worker = None
+            runtime.worker = runtime.scheduler = None
 
 
 ChannelFactory = Callable[[Runtime], Mapping[str, "Channel"]]

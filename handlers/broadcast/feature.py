@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from bot.context import Role
-from bot.feature import Background, Feature
+from bot.feature import Feature
 from bot.i18n import N_
 from bot.router import Command, Router
+from bot.scheduler import DueWork
 from bot.services import Services
 from handlers.broadcast import commands
-from handlers.broadcast.service import BroadcastMonitor
+from handlers.broadcast.scheduler import BroadcastProgress, ScheduledBroadcasts
 
 
 class BroadcastFeature(Feature):
@@ -45,6 +47,6 @@ class BroadcastFeature(Feature):
             )
         )
 
-    def background(self, services: Services) -> Sequence[Background]:
-        # Fans out scheduled announcements when due and shows officers their progress.
-        return (BroadcastMonitor(services),)
+    def due_work(self, services: Services) -> Sequence[DueWork[Any]]:
+        # Fans out announcements set for later when due; shows officers progress and the report.
+        return (ScheduledBroadcasts(services), BroadcastProgress(services))
