@@ -4,9 +4,9 @@
 
 Seeds a database (5 people per session, reminders 1 day and 2 hours before), then starts a
 fresh process that opens the app and starts the scheduler, as the bot does at start, and prints:
-- start-up rebuild: opening the database and ``ReminderScheduler.start()``, which decides the
-  reminders that fell due "while the bot was down" (some sessions not begun: sent; some begun:
-  skipped) and arms the next wake-up;
+- start-up rebuild: opening the database and ``Scheduler.start()`` with the reminders' due work
+  (``ReminderWork``), which decides the reminders that fell due "while the bot was down" (some
+  sessions not begun: sent; some begun: skipped) and arms the next wake-up;
 - memory: RSS after the rebuild and the peak (VmHWM) at the end;
 - lateness of the reminders falling due during a ``--window`` second run (2,000 by default,
   spread evenly): from each reminder's due time until the tick that wrote it to the outbox had
@@ -34,8 +34,9 @@ from bot.bootstrap import open_runtime
 from bot.clock import Clock, ManualClock
 from bot.config import Settings
 from bot.demo import seed_demo
+from bot.scheduler import Scheduler
 from handlers.training.reminders import FireReport, plan
-from handlers.training.scheduler import ReminderScheduler
+from handlers.training.scheduler import ReminderWork
 from storage.sessions import DEFAULT_OFFSETS
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -131,8 +132,9 @@ async def measure(path: Path, window: float) -> dict[str, object]:
             committed = clock.now()
             fired.extend((committed - due).total_seconds() for due, _decided in report.lateness)
 
-        scheduler = ReminderScheduler(app.services, on_fired=on_fired)
-        rebuild_report = await scheduler.start()
+        scheduler = Scheduler(app.services)
+        reminders = scheduler.add(ReminderWork(app.services, on_fired=on_fired))
+        rebuild_report: FireReport = (await scheduler.start())[reminders.name]
         rebuild = time.perf_counter() - started
         rss_after_rebuild = _memory("VmRSS")
         fired.clear()  # the overdue ones sent at start are not "lateness of the run"

@@ -2,8 +2,8 @@
 
 It builds the whole runtime in one call — settings, store, services, features (each with its
 dependencies), the router with the registration order and the guest/fallback chain, then the
-channels, the delivery worker and the features' background work. The CLI, the benchmarks and the
-test fixtures all use it, so the app is assembled one way only.
+channels, the delivery worker and the scheduler with the features' due work. The CLI, the
+benchmarks and the test fixtures all use it, so the app is assembled one way only.
 
 Feature modules are imported inside functions: ``python -m bot ask`` builds its parser from here
 without importing storage, APScheduler or python-telegram-bot.
@@ -21,10 +21,11 @@ from bot.clock import Clock
 from bot.config import Settings
 
 if TYPE_CHECKING:
-    from bot.delivery.errors import Deliverer
+    from bot.channels.base import Channel
     from bot.delivery.worker import ChannelLimits, DeliveryWorker
     from bot.feature import Feature
     from bot.router import Router
+    from bot.scheduler import Scheduler
     from bot.services import Services
     from handlers.admin.feature import AdminFeature
     from handlers.broadcast.feature import BroadcastFeature
@@ -111,7 +112,8 @@ class Runtime:
     features: Features
     router: Router
     worker: DeliveryWorker | None = None
-    channels: dict[str, Any] = field(default_factory=dict)
+    scheduler: Scheduler | None = None
+    channels: dict[str, Channel] = field(default_factory=dict)
 
     def check_data(self) -> None:
         """Load every feature's data files now; raises ``bot.feature.DataError`` (one line)."""
@@ -141,34 +143,41 @@ async def open_runtime(
 @asynccontextmanager
 async def background(
     runtime: Runtime,
-    deliverers: Mapping[str, Deliverer],
+    channels: Mapping[str, Channel],
     limits: Mapping[str, ChannelLimits] | None = None,
 ) -> AsyncIterator[DeliveryWorker]:
-    """The delivery worker, then each feature's background work (reminders, scheduled
-    announcements: started after the worker, so what fell due while the bot was down goes out at
-    once); stopped in reverse order."""
+    """The delivery worker sending the outbox through ``channels``, the channels' status lines
+    offered to the features, then the scheduler with each feature's due work (reminders,
+    announcements set for later: started after the worker, so what fell due while the bot was
+    down goes out at once); stopped in reverse order."""
     from bot.delivery.worker import DeliveryWorker
+    from bot.scheduler import Scheduler
     from bot.services import DELIVERY
 
     services = runtime.services
-    worker = DeliveryWorker(services.store, services.clock, deliverers, limits)
+    worker = DeliveryWorker(services.store, services.clock, channels, limits)
+    scheduler = Scheduler(services)
+    for feature in runtime.features.all():
+        for work in feature.due_work(services):
+            scheduler.add(work)
     async with AsyncExitStack() as stack:
         await worker.start()
         stack.push_async_callback(worker.stop)
         services.wakeups.connect(DELIVERY, worker.wake)
         stack.callback(services.wakeups.disconnect, DELIVERY)
-        for feature in runtime.features.all():
-            for job in feature.background(services, deliverers):
-                await job.start()
-                stack.push_async_callback(job.stop)
-        runtime.worker = worker
+        for channel in channels.values():
+            services.status.connect(channel)
+            stack.callback(services.status.disconnect, channel.name)
+        await scheduler.start()
+        stack.push_async_callback(scheduler.stop)
+        runtime.worker, runtime.scheduler = worker, scheduler
         try:
             yield worker
         finally:
-            runtime.worker = None
+            runtime.worker = runtime.scheduler = None
 
 
-ChannelFactory = Callable[[Runtime], Mapping[str, Any]]
+ChannelFactory = Callable[[Runtime], Mapping[str, "Channel"]]
 
 
 @asynccontextmanager
@@ -203,10 +212,8 @@ async def serve(
         else:
             runtime.channels = dict(channels(runtime))
             for channel in runtime.channels.values():
-                start = getattr(channel, "start", None)
-                if start is not None:
-                    await start()
-                    stack.push_async_callback(channel.stop)
+                await channel.start()
+                stack.push_async_callback(channel.stop)
             limits = None
         await stack.enter_async_context(background(runtime, runtime.channels, limits))
         yield runtime

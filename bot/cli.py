@@ -137,13 +137,15 @@ async def chat_command(settings: Settings, as_role: str, user: str | None, name:
 
     defaults = {"family": "family", "officer": DEMO_OFFICER, "admin": DEMO_ADMIN}
     user_id = user or defaults[as_role].removeprefix("console:")
+    consoles: list[ConsoleChannel] = []
+
+    def console(runtime: bootstrap.Runtime) -> dict[str, ConsoleChannel]:
+        consoles.append(ConsoleChannel(runtime.router, user_id, display_name=name or user_id))
+        return {"console": consoles[-1]}
+
     try:
-        async with bootstrap.serve(
-            settings,
-            channels=lambda rt: {"console": ConsoleChannel(rt.router, user_id, display_name=name or user_id)},
-            seed_demo=seed,
-        ) as runtime:
-            await runtime.channels["console"].run()
+        async with bootstrap.serve(settings, channels=console, seed_demo=seed):
+            await consoles[-1].run()
     except DataError as exc:
         print(f"data file error: {exc}", file=sys.stderr)
         return 1

@@ -7,22 +7,24 @@ registers them in a visible order. Optional hooks, each with a harmless default:
 - ``check()``: load data files now, so ``run`` and ``chat`` stop at start with one line naming the
   file and the mistake (``DataError``) instead of failing mid-conversation. CLI commands that do
   not use a feature never load its data.
-- ``background(services, channels)``: long-running work (reminders, scheduled announcements)
-  started beside the delivery worker.
+- ``due_work(services)``: timed work (reminders, announcements set for later, a broadcast's
+  progress) that the kernel scheduler (``bot.scheduler``) runs when it falls due, started after
+  the delivery worker. Features never see a channel: what they show beyond replies goes through
+  the outbox or ``services.status``.
 - ``personal_data(turn)``: what this feature stores about the person, for ``/dulieu``.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 if TYPE_CHECKING:
     from bot.context import Turn
-    from bot.delivery.errors import Deliverer
     from bot.router import Router
+    from bot.scheduler import DueWork
     from bot.services import Services
 
 T = TypeVar("T")
@@ -64,13 +66,6 @@ class Lazy(Generic[T]):
             raise DataError(str(exc)) from None
 
 
-class Background(Protocol):
-    """Work that runs while the bot serves: started after the delivery worker, stopped before it."""
-
-    async def start(self) -> object: ...
-    async def stop(self) -> None: ...
-
-
 @dataclass(slots=True)
 class DataSection:
     """A feature's part of ``/dulieu``: lines for the overview, and whole messages after it."""
@@ -91,7 +86,7 @@ class Feature:
     def check(self) -> None:
         """Load this feature's data files now; raise ``DataError`` with one clear line."""
 
-    def background(self, services: Services, channels: Mapping[str, Deliverer]) -> Sequence[Background]:
+    def due_work(self, services: Services) -> Sequence[DueWork[Any]]:
         return ()
 
     async def personal_data(self, turn: Turn) -> DataSection:

@@ -1,8 +1,8 @@
-"""What features may use: storage, settings, the clock, wake-up calls and deep links.
+"""What features may use: storage, settings, the clock, wake-up calls, deep links, status lines.
 
 Built once by the composition root (``bot.bootstrap``) and never changed afterwards: background
-workers and channels that start later connect to the ``Wakeups`` and ``DeepLinks`` objects it
-holds instead of patching fields.
+workers and channels that start later connect to the ``Wakeups``, ``DeepLinks`` and
+``StatusLines`` objects it holds instead of patching fields.
 """
 
 from __future__ import annotations
@@ -10,10 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.config import Settings
 from storage.store import Store
+
+if TYPE_CHECKING:  # the channels import this module: a type-only import keeps the kernel acyclic
+    from bot.channels.base import Channel
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,33 @@ class DeepLinks:
         return template.format(code=code) if template else f"/start {code}"
 
 
+class StatusLines:
+    """A line the bot keeps current for one person, e.g. a broadcast's progress for its author.
+
+    Features address it by channel name and chat id and never see a channel: the running channels
+    connect here. Where the channel cannot keep such a line, or does not run in this process,
+    ``post`` returns None and nothing is shown (the outbox still carries what must arrive)."""
+
+    def __init__(self) -> None:
+        self._channels: dict[str, Channel] = {}
+
+    def connect(self, channel: Channel) -> None:
+        self._channels[channel.name] = channel
+
+    def disconnect(self, name: str) -> None:
+        self._channels.pop(name, None)
+
+    async def post(self, channel: str, chat_id: str, text: str) -> str | None:
+        """Show a new status line; returns its reference for ``edit``, or None."""
+        target = self._channels.get(channel)
+        return None if target is None else await target.post_status(chat_id, text)
+
+    async def edit(self, channel: str, chat_id: str, ref: str, text: str) -> None:
+        target = self._channels.get(channel)
+        if target is not None:
+            await target.edit_status(chat_id, ref, text)
+
+
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
@@ -61,6 +92,7 @@ class Services:
     clock: Clock
     wakeups: Wakeups = field(default_factory=Wakeups)
     deep_links: DeepLinks = field(default_factory=DeepLinks)
+    status: StatusLines = field(default_factory=StatusLines)
 
     def wake_delivery(self) -> None:
         """New outbox rows: send them now rather than at the worker's next poll."""

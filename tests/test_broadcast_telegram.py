@@ -12,8 +12,9 @@ import pytest
 from bot.clock import Clock
 from bot.context import Person
 from bot.delivery.worker import ChannelLimits, DeliveryWorker, RetryPolicy
+from bot.scheduler import Scheduler
 from bot.services import Services
-from handlers.broadcast.service import BroadcastMonitor, resend_unconfirmed
+from handlers.broadcast.service import resend_unconfirmed
 from storage.outbox import OutboxRow
 from tests.fakes.fixtures import TelegramBot
 from tests.fakes.telegram_api import FakeTelegram, Fault
@@ -88,8 +89,10 @@ async def test_broadcast_through_faults_ends_final_without_duplicates(
     finally:
         await worker.stop()
     assert telegram_api.deliveries[chat[4]] == 2  # the one that had in fact arrived: the officer's choice
-    monitor = BroadcastMonitor(services, {"telegram": telegram_bot.channel})
-    await monitor.tick()
+    scheduler = Scheduler(services)
+    for work in telegram_bot.app.features.broadcast.due_work(services):
+        scheduler.add(work)
+    await scheduler.tick()
     assert (await services.store.read.broadcasts.get(broadcast.id)).state == "done"
 
 

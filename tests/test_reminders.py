@@ -1,23 +1,32 @@
 """Reminders: when they fall due, quiet hours, restarts, changes — driven by a ManualClock.
 
-The scheduler is the real APScheduler; tests never wait for its timer: they move the clock and
-call ``tick()``, the very coroutine its jobs run.
+The scheduler is the real one (APScheduler underneath); tests never wait for its timer: they move
+the clock and call ``scheduler.run(work)``, the very coroutine its jobs run, or the work's own
+``run_due()`` where the next wake-up does not matter.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from bot.bootstrap import Runtime, open_runtime
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.scheduler import Scheduler
 from handlers.training import service
 from handlers.training.reminders import QuietHours, plan
-from handlers.training.scheduler import SWEEP_JOB, WAKE_JOB, ReminderScheduler
+from handlers.training.scheduler import SWEEP_JOB, WAKE_JOB, ReminderWork
 from storage.sessions import SessionChanges
 from tests.helpers import Transcript
 from tests.test_training_support import HANOI, add_person, add_session, local, outbox, outbox_text
+
+
+def reminders_on_a_scheduler(app: Runtime, **options: Any) -> tuple[Scheduler, ReminderWork]:
+    """The training feature's due work on a scheduler of its own (not started unless a test does)."""
+    scheduler = Scheduler(app.services, **options)
+    return scheduler, scheduler.add(ReminderWork(app.services))
 
 
 # -- reminder times ------------------------------------------------------------------------------
@@ -58,14 +67,14 @@ async def test_reminder_is_queued_at_its_time_in_the_persons_language(
     en = await add_person(app, "tom", language="en")
     for person in (vi, en):
         await service.sign_up(app.services, person, session.id)
-    reminders = ReminderScheduler(app.services)
+    reminders = ReminderWork(app.services)
 
     clock.set(local(25, 13, 59))
-    report = await reminders.tick()
+    report = await reminders.run_due()
     assert report.queued == 0 and await outbox(app, "reminder:") == []
 
     clock.set(local(25, 14))
-    report = await reminders.tick()
+    report = await reminders.run_due()
     assert report.queued == 2
     rows = await outbox(app, "reminder:")
     assert {(r.purpose, r.kind) for r in rows} == {(f"reminder:{session.id}:1440", "reminder")}
@@ -77,7 +86,7 @@ async def test_reminder_is_queued_at_its_time_in_the_persons_language(
     assert "Reminder" in text_en and "Thursday" in text_en
 
     clock.set(local(26, 12))
-    assert (await reminders.tick()).queued == 2
+    assert (await reminders.run_due()).queued == 2
     assert len(await outbox(app, "reminder:")) == 4
 
 
@@ -87,23 +96,21 @@ async def test_scheduler_arms_one_wake_up_for_the_earliest_reminder(app: Runtime
     person = await add_person(app, "lan")
     await service.sign_up(app.services, person, late.id)
     await service.sign_up(app.services, person, early.id)
-    reminders = ReminderScheduler(app.services, misfire_grace_seconds=120)
-    await reminders.start()
+    scheduler, reminders = reminders_on_a_scheduler(app, misfire_grace_seconds=120)
+    await scheduler.start()
     try:
-        assert reminders.running
-        assert reminders.armed_for == local(25, 14)
-        apscheduler = reminders._scheduler
-        assert apscheduler is not None
-        jobs = {job.id: job for job in apscheduler.get_jobs()}
+        assert scheduler.running
+        assert scheduler.armed_for(reminders.name) == local(25, 14)
+        jobs = scheduler.jobs()
         assert set(jobs) == {WAKE_JOB, SWEEP_JOB}
         assert all(job.misfire_grace_time == 120 for job in jobs.values())
         clock.set(local(25, 14))
-        await reminders.tick()
-        assert reminders.armed_for == local(26, 12)  # the next earliest row
-        assert apscheduler.get_job(WAKE_JOB) is not None
+        await scheduler.run(reminders)
+        assert scheduler.armed_for(reminders.name) == local(26, 12)  # the next earliest row
+        assert WAKE_JOB in scheduler.jobs()
     finally:
-        await reminders.stop()
-    assert not reminders.running
+        await scheduler.stop()
+    assert not scheduler.running and scheduler.jobs() == {}
 
 
 # -- restarts --------------------------------------------------------------------------------------
@@ -116,9 +123,9 @@ async def _signed_up(settings: Settings, clock: ManualClock) -> tuple[int, int]:
         session = await add_session(app, local(26, 14))
         person = await add_person(app, "lan")
         await service.sign_up(app.services, person, session.id)
-        reminders = ReminderScheduler(app.services)
-        await reminders.start()
-        await reminders.stop()
+        scheduler, _reminders = reminders_on_a_scheduler(app)
+        await scheduler.start()
+        await scheduler.stop()
         return session.id, person.id
 
 
@@ -128,15 +135,15 @@ async def test_restart_before_the_due_time_sends_nothing_early(
     session_id, _user = await _signed_up(settings, clock)
     clock.set(local(25, 10))  # back up before the 1-day reminder (14:00)
     async with open_runtime(settings, clock) as app:
-        reminders = ReminderScheduler(app.services)
-        report = await reminders.start()
+        scheduler, reminders = reminders_on_a_scheduler(app)
+        report = (await scheduler.start())[reminders.name]
         try:
-            assert report.queued == 0
-            assert reminders.armed_for == local(25, 14)
+            assert report.queued == 0 and await outbox(app, "reminder:") == []
+            assert scheduler.armed_for(reminders.name) == local(25, 14)
             clock.set(local(25, 14))
-            assert (await reminders.tick()).queued == 1
+            assert (await scheduler.run(reminders)).queued == 1
         finally:
-            await reminders.stop()
+            await scheduler.stop()
         assert [r.purpose for r in await outbox(app, "reminder:")] == [f"reminder:{session_id}:1440"]
 
 
@@ -144,10 +151,11 @@ async def test_reminder_due_while_down_is_sent_at_start(settings: Settings, cloc
     session_id, _user = await _signed_up(settings, clock)
     clock.set(local(25, 16))  # down from before 14:00 until 16:00; the session is tomorrow
     async with open_runtime(settings, clock) as app:
-        reminders = ReminderScheduler(app.services)
-        report = await reminders.start()
-        await reminders.stop()
+        scheduler, reminders = reminders_on_a_scheduler(app)
+        report = (await scheduler.start())[reminders.name]  # rebuilt from the database
+        await scheduler.stop()
         assert report.queued == 1
+        assert [r.purpose for r in await outbox(app, "reminder:")] == [f"reminder:{session_id}:1440"]
         rows = await app.services.store.read.sessions.reminders.for_session(session_id)
         assert {(r.offset_min, r.state) for r in rows} == {(1440, "queued"), (120, "pending")}
 
@@ -158,9 +166,9 @@ async def test_reminders_due_while_down_past_the_start_are_skipped_and_recorded(
     session_id, _user = await _signed_up(settings, clock)
     clock.set(local(26, 14, 5))  # down through both reminders and the start
     async with open_runtime(settings, clock) as app:
-        reminders = ReminderScheduler(app.services)
-        report = await reminders.start()
-        await reminders.stop()
+        scheduler, reminders = reminders_on_a_scheduler(app)
+        report = (await scheduler.start())[reminders.name]
+        await scheduler.stop()
         assert report.queued == 0 and report.skipped == 2
         rows = {
             r.offset_min: r for r in await app.services.store.read.sessions.reminders.for_session(session_id)
@@ -175,10 +183,10 @@ async def test_a_reminder_is_never_sent_twice_across_restarts(settings: Settings
     clock.set(local(25, 14))
     for _ in range(3):  # fire, then start again twice at the same moment and later
         async with open_runtime(settings, clock) as app:
-            reminders = ReminderScheduler(app.services)
-            await reminders.start()
-            await reminders.tick()
-            await reminders.stop()
+            scheduler, reminders = reminders_on_a_scheduler(app)
+            await scheduler.start()
+            await scheduler.run(reminders)
+            await scheduler.stop()
             assert len(await outbox(app, "reminder:")) == 1
         clock.advance(timedelta(minutes=30))
 
@@ -189,8 +197,8 @@ async def test_two_processes_on_one_database_never_double_send(
     await _signed_up(settings, clock)
     clock.set(local(25, 14))
     async with open_runtime(settings, clock) as first, open_runtime(settings, clock) as second:
-        a, b = ReminderScheduler(first.services), ReminderScheduler(second.services)
-        reports = await asyncio.gather(a.tick(), b.tick(), a.tick(), b.tick())
+        (one, a), (other, b) = reminders_on_a_scheduler(first), reminders_on_a_scheduler(second)
+        reports = await asyncio.gather(one.run(a), other.run(b), one.run(a), other.run(b))
         assert sum(r.queued for r in reports) == 1
         assert len(await outbox(first, "reminder:")) == 1
 
@@ -201,7 +209,7 @@ async def test_after_a_long_outage_only_the_latest_reminder_is_sent(
     session_id, _user = await _signed_up(settings, clock)
     clock.set(local(26, 13))  # down through both reminders; the session starts in an hour
     async with open_runtime(settings, clock) as app:
-        report = await ReminderScheduler(app.services).tick()
+        report = await ReminderWork(app.services).run_due()
         assert (report.queued, report.skipped) == (1, 1)
         assert [r.purpose for r in await outbox(app, "reminder:")] == [f"reminder:{session_id}:120"]
         rows = {
@@ -216,15 +224,15 @@ async def test_after_a_night_outage_the_reminder_waits_for_the_morning(
     session = await add_session(app, local(26, 8, 30))  # 2 h before is 06:30: planned 25/11 20:45
     person = await add_person(app, "lan")
     await service.sign_up(app.services, person, session.id)
-    reminders = ReminderScheduler(app.services)
+    scheduler, reminders = reminders_on_a_scheduler(app)
     clock.set(local(25, 8, 30))
-    await reminders.tick()  # the 1-day reminder
+    await scheduler.run(reminders)  # the 1-day reminder
     clock.set(local(25, 23))  # the bot was down at 20:45 and comes back in quiet hours
-    report = await reminders.tick()
+    report = await scheduler.run(reminders)
     assert report.queued == 0 and report.postponed == 1
-    assert reminders.armed_for == local(26, 7)
+    assert scheduler.armed_for(reminders.name) == local(26, 7)
     clock.set(local(26, 7))
-    assert (await reminders.tick()).queued == 1
+    assert (await scheduler.run(reminders)).queued == 1
     assert [r.purpose for r in await outbox(app, "reminder:")] == [
         f"reminder:{session.id}:1440",
         f"reminder:{session.id}:120",
@@ -236,7 +244,7 @@ async def test_night_outage_until_after_a_morning_start_skips(app: Runtime, cloc
     person = await add_person(app, "lan")
     await service.sign_up(app.services, person, session.id)
     clock.set(local(25, 23))
-    report = await ReminderScheduler(app.services).tick()
+    report = await ReminderWork(app.services).run_due()
     assert report.skipped == 1 and await outbox(app, "reminder:") == []
 
 
@@ -251,14 +259,14 @@ async def test_reminders_off_with_nhacnho(app: Runtime, clock: ManualClock) -> N
     assert "đang bật" in text
     text = await chat.send("1")  # "Tắt nhắc lịch", typed as its number
     assert "Đã tắt nhắc lịch" in text
-    reminders = ReminderScheduler(app.services)
+    reminders = ReminderWork(app.services)
     clock.set(local(25, 14))
-    report = await reminders.tick()
+    report = await reminders.run_due()
     assert report.skipped == 1 and await outbox(app, "reminder:") == []
     text = await chat.send("/nhacnho bat")
     assert "Đã bật" in text
     clock.set(local(26, 12))
-    assert (await reminders.tick()).queued == 1
+    assert (await reminders.run_due()).queued == 1
 
 
 async def test_cancelled_sign_up_gets_no_reminder(app: Runtime, clock: ManualClock) -> None:
@@ -267,7 +275,7 @@ async def test_cancelled_sign_up_gets_no_reminder(app: Runtime, clock: ManualClo
     await service.sign_up(app.services, person, session.id)
     await service.cancel_signup(app.services, person, session.id)
     clock.set(local(26, 13))
-    report = await ReminderScheduler(app.services).tick()
+    report = await ReminderWork(app.services).run_due()
     assert report.queued == 0 and await outbox(app, "reminder:") == []
 
 
@@ -277,7 +285,7 @@ async def test_cancelling_withdraws_a_reminder_not_yet_delivered(app: Runtime, c
     for person in (lan, tom):
         await service.sign_up(app.services, person, session.id)
     clock.set(local(25, 14))
-    await ReminderScheduler(app.services).tick()  # queued, the delivery worker has not sent it yet
+    await ReminderWork(app.services).run_due()  # queued, the delivery worker has not sent it yet
     await service.cancel_signup(app.services, lan, session.id)
     states = {r.user_id: r.state for r in await outbox(app, "reminder:")}
     assert states == {lan.id: "cancelled", tom.id: "pending"}  # only her own is withdrawn
@@ -287,11 +295,11 @@ async def test_reminders_not_delivered_by_the_start_are_withdrawn(app: Runtime, 
     session = await add_session(app, local(26, 14))
     person = await add_person(app, "lan")
     await service.sign_up(app.services, person, session.id)
-    reminders = ReminderScheduler(app.services)
+    reminders = ReminderWork(app.services)
     clock.set(local(26, 12))
-    await reminders.tick()
+    await reminders.run_due()
     clock.set(local(26, 14))  # delivery was down: never remind after the event
-    report = await reminders.tick()
+    report = await reminders.run_due()
     assert report.closed_sessions >= 1
     assert {r.state for r in await outbox(app, "reminder:")} == {"cancelled"}
 
@@ -302,9 +310,9 @@ async def test_time_change_notifies_once_and_reschedules(app: Runtime, clock: Ma
     lan, tom = await add_person(app, "lan"), await add_person(app, "tom")
     await service.sign_up(app.services, lan, session.id)
     await service.sign_up(app.services, tom, session.id)  # waiting list
-    reminders = ReminderScheduler(app.services)
+    reminders = ReminderWork(app.services)
     clock.set(local(25, 14))
-    await reminders.tick()  # lan's 1-day reminder for 26/11 is queued
+    await reminders.run_due()  # lan's 1-day reminder for 26/11 is queued
 
     moved = service.SessionChanges(starts_at=local(28, 14))
     result = await service.update_session(app.services, session.id, moved, by="officer")
@@ -326,7 +334,7 @@ async def test_time_change_notifies_once_and_reschedules(app: Runtime, clock: Ma
     assert rows[1440].state == "pending" and rows[1440].due_at == local(27, 14) and rows[1440].round == 1
     assert rows[120].due_at == local(28, 12)
     clock.set(local(27, 14))
-    await reminders.tick()
+    await reminders.run_due()
     purposes = [r.purpose for r in await outbox(app, "reminder:")]
     # The first reminder (old time) and a new one for the new time, under a new purpose.
     assert purposes == [f"reminder:{session.id}:1440", f"reminder:{session.id}:1440:1"]
@@ -354,9 +362,9 @@ async def test_cancelling_a_session_tells_everyone_and_stops_reminders(
     people = [await add_person(app, name) for name in ("lan", "tom", "hoa")]
     for person in people:
         await service.sign_up(app.services, person, session.id)
-    reminders = ReminderScheduler(app.services)
+    reminders = ReminderWork(app.services)
     clock.set(local(25, 14))
-    await reminders.tick()
+    await reminders.run_due()
     result = await service.cancel_session(app.services, session.id, by="officer")
     assert result.notified == 3
     notices = await outbox(app, "session-change:")
@@ -364,6 +372,6 @@ async def test_cancelling_a_session_tells_everyone_and_stops_reminders(
     assert "đã bị hủy" in await outbox_text(app, people[0], f"session-change:{session.id}:1")
     assert {r.state for r in await outbox(app, "reminder:")} == {"cancelled"}  # queued, now withdrawn
     clock.set(local(26, 12))
-    assert (await reminders.tick()).queued == 0
+    assert (await reminders.run_due()).queued == 0
     rows = await app.services.store.read.sessions.reminders.for_session(session.id)
     assert {r.state for r in rows if r.offset_min == 120} == {"cancelled"}

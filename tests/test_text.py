@@ -6,7 +6,8 @@ import unicodedata
 
 import pytest
 
-from bot.channels.base import plain_text, split_text
+from bot.channels import console, telegram, zalo
+from bot.channels.base import plain_text, shown, split_text
 from bot.model import Button, Reply
 from bot.text import esc, fold, normalize, strip_html
 
@@ -50,6 +51,36 @@ def test_split_text_respects_limit_and_keeps_everything() -> None:
 def test_plain_text_numbers_choices() -> None:
     reply = Reply.make("<b>Chọn</b>", [Button("Có", "x:yes"), Button("Không", "x:no")])
     assert plain_text(reply) == "Chọn\n\n  1. Có\n  2. Không"
+
+
+CHOICES = Reply.make(
+    "<b>Chọn</b> buổi", [[Button("Sáng", "s:1"), Button("Chiều", "s:2")], [Button("Hủy", "s:x")]]
+)
+
+
+def test_choices_are_a_keyboard_where_there_are_buttons() -> None:
+    for outbox in (False, True):  # a tap carries its payload: no confusion with the conversation
+        message = shown(CHOICES, telegram.CAPABILITIES, outbox=outbox)
+        assert message.text == "<b>Chọn</b> buổi"  # the channel reads HTML: kept
+        assert message.keyboard == CHOICES.buttons  # rows as the feature laid them out
+
+
+def test_choices_are_numbered_where_there_are_none_and_bullets_from_the_outbox() -> None:
+    for capabilities in (zalo.CAPABILITIES, console.CAPABILITIES):
+        reply = shown(CHOICES, capabilities)
+        assert reply == shown(CHOICES, capabilities, outbox=False)
+        assert reply.text == "Chọn buổi\n\n  1. Sáng\n  2. Chiều\n  3. Hủy" and reply.keyboard == ()
+        # From the outbox a typed number would answer the person's current conversation instead.
+        assert shown(CHOICES, capabilities, outbox=True).text == "Chọn buổi\n\n  • Sáng\n  • Chiều\n  • Hủy"
+    assert shown(Reply("<i>Không có lựa chọn</i>"), zalo.CAPABILITIES).text == "Không có lựa chọn"
+
+
+def test_messages_are_cut_at_the_channels_limit() -> None:
+    text = "\n".join(f"Dòng {i}: " + "học tập suốt đời " * 8 for i in range(80))
+    for capabilities in (telegram.CAPABILITIES, zalo.CAPABILITIES):
+        parts = capabilities.parts(text)
+        assert len(parts) > 1 and all(len(p) <= capabilities.max_text for p in parts)
+    assert console.CAPABILITIES.parts(text) == [text]
 
 
 def test_button_payload_limit_is_bytes() -> None:

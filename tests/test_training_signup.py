@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.demo import seed_demo
 from bot.model import Incoming
 from handlers.training import service
-from handlers.training.scheduler import ReminderScheduler
+from handlers.training.scheduler import ReminderWork
 from tests.helpers import Transcript
 from tests.test_training_support import add_person, add_session, local, outbox, outbox_text
 
@@ -126,7 +126,7 @@ async def test_a_place_freed_by_deleting_data_goes_to_the_waiting_list(
     await service.sign_up(app.services, lan, session.id)
     await service.sign_up(app.services, tom, session.id)
     await accounts.delete_person(app.services, lan)  # the sign-up row goes with her data
-    assert await ReminderScheduler(app.services).fill_waiting_lists() == 1
+    assert await ReminderWork(app.services).fill_waiting_lists() == 1
     assert (await app.services.store.read.sessions.signups.get(session.id, tom.id)).status == "confirmed"  # type: ignore[union-attr]
 
 

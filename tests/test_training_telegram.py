@@ -1,7 +1,8 @@
 """End to end on Telegram: sign up, receive the reminder, cancel with the reminder's button.
 
 The real bot (PTB, polling) against the fake Bot API; the real delivery worker sends the outbox;
-the real scheduler decides the reminder when the ManualClock reaches its time.
+the real scheduler, with the features' due work as the bot runs it, decides the reminder when the
+ManualClock reaches its time.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.bootstrap import background
 from bot.clock import ManualClock
-from handlers.training.scheduler import ReminderScheduler
+from handlers.training.service import REMINDERS
 from tests.fakes.telegram_api import FakeTelegram
 from tests.test_training_support import add_session, local
 
@@ -37,22 +38,19 @@ async def test_sign_up_get_reminded_and_cancel_from_the_reminder(
     await an.tap(label, expect="Vẫn còn chỗ")
     await an.tap("Đăng ký", expect="Bạn đã đăng ký buổi")
 
-    reminders = ReminderScheduler(app.services)
-    await reminders.start()
-    try:
-        async with background(app, {"telegram": telegram_bot.channel}):
-            mark = telegram_api.mark()
-            clock.set(local(25, 14))  # one day before
-            await reminders.tick()
-            reminder = await telegram_api.wait_for_message(an.chat_id, contains="Nhắc lịch", after=mark)
-            assert "14:00, Thứ Năm, 26/11/2026" in reminder.plain and "Nhà văn hóa" in reminder.plain
-            assert reminder.payloads == [f"tr:c:{session.id}"]
-            await an.tap("Hủy đăng ký", message=reminder, expect="Hủy đăng ký buổi")
-            await an.tap("Có, hủy", expect="Đã hủy đăng ký buổi")
-            clock.set(local(26, 12))  # the 2-hour reminder's time: nothing is sent any more
-            assert (await reminders.tick()).queued == 0
-    finally:
-        await reminders.stop()
+    async with background(app, {"telegram": telegram_bot.channel}):
+        scheduler = app.scheduler
+        assert scheduler is not None and scheduler.armed_for(REMINDERS) == local(25, 14)
+        mark = telegram_api.mark()
+        clock.set(local(25, 14))  # one day before
+        await scheduler.tick()
+        reminder = await telegram_api.wait_for_message(an.chat_id, contains="Nhắc lịch", after=mark)
+        assert "14:00, Thứ Năm, 26/11/2026" in reminder.plain and "Nhà văn hóa" in reminder.plain
+        assert reminder.payloads == [f"tr:c:{session.id}"]
+        await an.tap("Hủy đăng ký", message=reminder, expect="Hủy đăng ký buổi")
+        await an.tap("Có, hủy", expect="Đã hủy đăng ký buổi")
+        clock.set(local(26, 12))  # the 2-hour reminder's time: nothing is sent any more
+        assert (await scheduler.tick())[REMINDERS].queued == 0
 
     user = await app.services.store.read.users.by_key(f"telegram:{an.user.id}")
     assert user is not None

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from bot.channels.base import Capabilities, plain_text
+from bot.channels.base import Capabilities, shown
 from bot.model import Incoming, Reply
 from bot.router import Router
+
+if TYPE_CHECKING:
+    from bot.channels.webhook import Endpoint
 
 CAPABILITIES = Capabilities(buttons=False, max_text=100_000, html=False)
 QUIT_WORDS = frozenset({"/quit", "/exit", "/thoat"})
@@ -30,6 +34,7 @@ def stdout_write(text: str) -> None:
 
 class ConsoleChannel:
     name = "console"
+    capabilities = CAPABILITIES
 
     def __init__(
         self,
@@ -57,20 +62,38 @@ class ConsoleChannel:
             language=self.language,
         )
 
-    async def show(self, reply: Reply, numbered: bool = True) -> None:
-        self.write("bot> " + plain_text(reply, numbered).replace("\n", "\n     "))
+    # -- the channel protocol: nothing to start, always healthy, no webhook ---------------------
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    def healthy(self) -> bool:
+        return True
+
+    def endpoint(self, path: str) -> Endpoint | None:
+        return None
+
+    def _show(self, reply: Reply, *, outbox: bool) -> None:
+        text = shown(reply, self.capabilities, outbox=outbox).text
+        self.write("bot> " + text.replace("\n", "\n     "))
         if reply.photo is not None:
             self.write(f"     [photo: {reply.photo.filename}]")
         if reply.document is not None:
             self.write(f"     [document: {reply.document.filename}]")
 
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """A reply to the person at the prompt."""
+        self._show(reply, outbox=False)
+
     async def deliver(self, chat_id: str, reply: Reply) -> None:
         """Messages from the outbox: to this person as usual, to others with their name shown."""
         if chat_id != self.user_id:
             self.write(f"📨 [to console:{chat_id}]")
-        await self.show(reply, numbered=False)
+        self._show(reply, outbox=True)
 
-    async def post_status(self, chat_id: str, text: str) -> str:
+    async def post_status(self, chat_id: str, text: str) -> str | None:
         """A progress line (a terminal cannot edit what it printed, so each update is a new line)."""
         self.write(f"     … {text}")
         return chat_id
@@ -79,7 +102,10 @@ class ConsoleChannel:
         self.write(f"     … {text}")
 
     async def send_text(self, text: str) -> None:
-        await self.router.handle(self.incoming(text), self.show)
+        async def answer(reply: Reply) -> None:
+            await self.send(self.user_id, reply)
+
+        await self.router.handle(self.incoming(text), answer)
 
     async def run(self, first_message: str | None = "/start") -> None:
         """Read lines until end of input or /quit."""

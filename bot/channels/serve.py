@@ -11,14 +11,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
 from urllib.parse import urlparse
 
-from bot.channels.webhook import Endpoint, PublicFiles, WebhookServer
+from bot.channels.base import Channel
+from bot.channels.webhook import PublicFiles, WebhookServer
 from bot.config import Settings
-from bot.delivery.errors import Deliverer
 from bot.delivery.worker import ChannelLimits
-from bot.model import Reply
 from bot.router import Router
 from bot.services import Services
 
@@ -29,16 +27,6 @@ class StartError(Exception):
     """A channel or the server could not start; the message is one line for the operator."""
 
 
-class Channel(Protocol):
-    name: str
-
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-    async def deliver(self, chat_id: str, reply: Reply) -> None: ...
-    def healthy(self) -> bool: ...
-    def endpoint(self, path: str) -> Endpoint: ...
-
-
 BULK_SHARE = 0.8
 
 
@@ -46,10 +34,6 @@ BULK_SHARE = 0.8
 class Running:
     channels: dict[str, Channel] = field(default_factory=dict)
     server: WebhookServer | None = None
-
-    @property
-    def deliverers(self) -> dict[str, Deliverer]:
-        return dict(self.channels)
 
     def limits(self, settings: Settings) -> dict[str, ChannelLimits]:
         """The outbox gets BULK_SHARE of each platform's rate: the channel's own limiter caps all
@@ -79,8 +63,10 @@ def build_channels(
     if port is not None:
         endpoints = []
         for name, url in (("telegram", settings.telegram_webhook_url), ("zalo", settings.zalo_webhook_url)):
-            if url and name in running.channels:
-                endpoints.append(running.channels[name].endpoint(urlparse(url).path))
+            channel = running.channels.get(name)
+            endpoint = channel.endpoint(urlparse(url).path) if url and channel is not None else None
+            if endpoint is not None:
+                endpoints.append(endpoint)
         channels = running.channels
         running.server = WebhookServer(
             settings.webhook_listen,

@@ -11,7 +11,6 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
-import re
 import warnings
 from datetime import timedelta
 from typing import Any
@@ -31,7 +30,7 @@ from telegram.error import RetryAfter as TelegramRetryAfter
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot import i18n
-from bot.channels.base import Capabilities, split_text
+from bot.channels.base import Capabilities, Shown, shown
 from bot.channels.webhook import Endpoint
 from bot.config import Settings
 from bot.delivery.errors import Ambiguous, PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
@@ -89,15 +88,21 @@ def to_incoming(update: Update) -> Incoming | None:
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
+    """The inline keyboard under a reply (``bot.channels.base.shown`` decides what it holds)."""
+    return markup(shown(reply, CAPABILITIES))
+
+
+def markup(message: Shown) -> InlineKeyboardMarkup | None:
+    if not message.keyboard:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.payload) for b in row] for row in reply.buttons]
+        [[InlineKeyboardButton(b.label, callback_data=b.payload) for b in row] for row in message.keyboard]
     )
 
 
 class TelegramChannel:
     name = "telegram"
+    capabilities = CAPABILITIES
 
     def __init__(self, settings: Settings, router: Router, services: Services) -> None:
         if not settings.telegram_token:
@@ -154,7 +159,7 @@ class TelegramChannel:
         async def send(reply: Reply) -> None:
             if reply.replace and query is not None and await self._replace(query, reply):
                 return
-            await self._send_for_reply(chat_id, reply)
+            await self.send(chat_id, reply)
 
         # The router's lock is the first thing awaited, so one person's updates keep their order.
         await self.router.handle(incoming, send)
@@ -180,14 +185,15 @@ class TelegramChannel:
             incoming, photo=Attachment(f"{best.file_unique_id}.jpg", data, "image/jpeg")
         )
 
-    @staticmethod
-    async def _replace(query: CallbackQuery, reply: Reply) -> bool:
+    async def _replace(self, query: CallbackQuery, reply: Reply) -> bool:
         """Edit the message whose button was pressed; False when it cannot be (then send anew)."""
-        if query.message is None or reply.photo or reply.document or len(reply.text) > CAPABILITIES.max_text:
+        message = shown(reply, self.capabilities)
+        too_long = len(message.text) > self.capabilities.max_text
+        if query.message is None or reply.photo or reply.document or too_long:
             return False
         try:
             await query.edit_message_text(
-                normalize_nfc(reply.text), parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
+                normalize_nfc(message.text), parse_mode=ParseMode.HTML, reply_markup=markup(message)
             )
         except TelegramError as exc:  # too old, deleted, or unchanged: a new message will do
             log.debug("telegram: could not edit in place: %s", exc)
@@ -202,25 +208,26 @@ class TelegramChannel:
         kind = type(update).__name__ if update is not None else "none"
         log.error("telegram: error while handling an update (%s): %r", kind, error)
 
-    async def _send_for_reply(self, chat_id: str, reply: Reply) -> None:
+    async def send(self, chat_id: str, reply: Reply) -> None:
         """An answer to someone who just wrote: wait once if Telegram asks for a short pause."""
+        message = shown(reply, self.capabilities)
         try:
-            await self.send(chat_id, reply)
+            await self._post(chat_id, message, reply)
         except TelegramRetryAfter as exc:
             seconds = retry_seconds(exc)
             if seconds > REPLY_RETRY_CAP:
                 raise
             await asyncio.sleep(seconds)
-            await self.send(chat_id, reply)
+            await self._post(chat_id, message, reply)
 
     async def deliver(self, chat_id: str, reply: Reply) -> None:
         """The delivery worker's send: platform errors become ``bot.delivery.errors``."""
         try:
-            await self.send(chat_id, reply)
+            await self._post(chat_id, shown(reply, self.capabilities, outbox=True), reply)
         except TelegramError as exc:
             raise delivery_error(exc) from None
 
-    async def post_status(self, chat_id: str, text: str) -> str:
+    async def post_status(self, chat_id: str, text: str) -> str | None:
         """A status message the bot keeps current (a broadcast's progress); returns its id."""
         message = await self.app.bot.send_message(chat_id, normalize_nfc(text), parse_mode=ParseMode.HTML)
         return str(message.message_id)
@@ -230,11 +237,11 @@ class TelegramChannel:
             normalize_nfc(text), chat_id=chat_id, message_id=int(ref), parse_mode=ParseMode.HTML
         )
 
-    async def send(self, chat_id: str | int, reply: Reply) -> None:
+    async def _post(self, chat_id: str, message: Shown, reply: Reply) -> None:
         """Photo, document, then text; the buttons go on the last message, under what they refer to."""
         bot = self.app.bot
-        markup = keyboard(reply)
-        text = normalize_nfc(reply.text).strip()
+        keys = markup(message)
+        text = normalize_nfc(message.text).strip()
         if reply.photo is not None:
             caption = text if text and len(text) <= CAPTION_LIMIT else None
             if caption is not None:
@@ -246,7 +253,7 @@ class TelegramChannel:
                 self._photo_ids.get(key) or InputFile(reply.photo.data, filename=reply.photo.filename),
                 caption=caption,
                 parse_mode=ParseMode.HTML if caption else None,
-                reply_markup=markup if not text and reply.document is None else None,
+                reply_markup=keys if not text and reply.document is None else None,
             )
             if key not in self._photo_ids and sent.photo:
                 if len(self._photo_ids) > 256:
@@ -256,21 +263,21 @@ class TelegramChannel:
             await bot.send_document(
                 chat_id,
                 InputFile(reply.document.data, filename=reply.document.filename),
-                reply_markup=markup if not text else None,
+                reply_markup=keys if not text else None,
             )
         if not text:
             return
-        chunks = split_html(text, CAPABILITIES.max_text)
+        chunks = self.capabilities.parts(text)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
             await bot.send_message(
-                chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=markup if last else None
+                chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=keys if last else None
             )
 
     def healthy(self) -> bool:
         return self.app.running
 
-    def endpoint(self, path: str) -> Endpoint:
+    def endpoint(self, path: str) -> Endpoint | None:
         return Endpoint("telegram", path, SECRET_HEADER, self.webhook_secret, self.receive)
 
     async def receive(self, data: Any) -> None:
@@ -339,38 +346,3 @@ def delivery_error(exc: TelegramError) -> Exception:
     if isinstance(exc, NetworkError):  # could not connect, and 5xx answers
         return TemporaryFailure(f"telegram: {exc.message}")
     return TemporaryFailure(f"telegram: {type(exc).__name__}: {exc.message}")
-
-
-_TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^<>]*>")
-_TAG_SPACES = re.compile(r"<[^<>]*>")
-_PARTIAL_END = re.compile(r"(<[^<>]*|&#?\w*)$")  # a tag or an entity cut in two
-_HTML_RESERVE = 512  # room for the tags closed at the end of a part and opened again after it
-_KEEP_SPACE = "\x00"
-
-
-def split_html(text: str, limit: int) -> list[str]:
-    """Split Telegram HTML into parts that are each valid: tags open at a cut are closed at the
-    end of the part and opened again at the start of the next. Cuts fall on paragraph, line or
-    word boundaries (``split_text``), never inside a tag or an entity."""
-    if len(text) <= limit:
-        return [text]
-    # Spaces inside tags (<a href=…>) must not be taken for word boundaries.
-    protected = _TAG_SPACES.sub(lambda m: m.group(0).replace(" ", _KEEP_SPACE), text)
-    pieces = split_text(protected, limit - _HTML_RESERVE)
-    for i in range(len(pieces) - 1):  # a hard cut may still split a tag or an entity
-        partial = _PARTIAL_END.search(pieces[i])
-        if partial is not None and partial.group(0):
-            pieces[i], pieces[i + 1] = pieces[i][: partial.start()], partial.group(0) + pieces[i + 1]
-    parts: list[str] = []
-    open_tags: list[tuple[str, str]] = []  # (name, opening tag) still open at the end of a piece
-    for piece in (p.replace(_KEEP_SPACE, " ") for p in pieces if p):
-        reopened = "".join(tag for _name, tag in open_tags)
-        for match in _TAG.finditer(piece):
-            closing, name = match.group(1) == "/", match.group(2).lower()
-            if not closing:
-                open_tags.append((name, match.group(0)))
-            elif open_tags and open_tags[-1][0] == name:
-                open_tags.pop()
-        closed = "".join(f"</{name}>" for name, _tag in reversed(open_tags))
-        parts.append(reopened + piece + closed)
-    return parts

@@ -1,9 +1,10 @@
-"""The Zalo Bot Platform over httpx: events → ``Incoming``; ``Reply`` → numbered plain text.
+"""The Zalo Bot Platform over httpx: events → ``Incoming``; ``Reply`` → plain text, choices written out.
 
 The Bot API is shaped like Telegram's (``<base><token>/<method>``, POST JSON) but differs where
 it matters: ``getUpdates`` returns one event per call and answers an empty poll with error 408;
 errors may arrive with HTTP 200, so ``ok``/``error_code`` are always read; ids are strings;
-there are no buttons, so choices become a numbered list that the router maps back.
+there are no buttons, so choices are written out as text (``bot.channels.base.shown``) and the
+router maps a typed number back.
 
 Photos: ``sendPhoto`` takes a public URL only. When ``PUBLIC_BASE_URL`` is set the image is
 published by our webhook server at an unguessable URL for a week (``bot.channels.webhook``);
@@ -24,7 +25,7 @@ from typing import Any
 import httpx
 from aiolimiter import AsyncLimiter
 
-from bot.channels.base import Capabilities, plain_text, split_text
+from bot.channels.base import Capabilities, shown
 from bot.channels.webhook import Endpoint, PublicFiles
 from bot.config import Settings
 from bot.delivery.errors import PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
@@ -148,6 +149,7 @@ def to_incoming(event: dict[str, Any]) -> Incoming | None:
 # -- the channel ------------------------------------------------------------------------------
 class ZaloChannel:
     name = "zalo"
+    capabilities = CAPABILITIES
 
     def __init__(
         self,
@@ -201,7 +203,7 @@ class ZaloChannel:
     def healthy(self) -> bool:
         return self.webhook_url is not None or (self._poller is not None and not self._poller.done())
 
-    def endpoint(self, path: str) -> Endpoint:
+    def endpoint(self, path: str) -> Endpoint | None:
         return Endpoint("zalo", path, SECRET_HEADER, self.webhook_secret, self.receive)
 
     # -- receiving --------------------------------------------------------------------------
@@ -251,7 +253,7 @@ class ZaloChannel:
 
             async def send(reply: Reply) -> None:
                 try:
-                    await self._send_for_reply(chat_id, reply)
+                    await self.send(chat_id, reply)
                 except (ZaloApiError, ZaloNetworkError) as exc:
                     log.warning("zalo: a reply was not delivered: %s", exc)
 
@@ -263,20 +265,20 @@ class ZaloChannel:
             self._slots.release()
 
     # -- sending ----------------------------------------------------------------------------
-    async def _send_for_reply(self, chat_id: str, reply: Reply) -> None:
-        """An answer to someone who just wrote: wait once if Zalo says the quota is exceeded."""
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """An answer to someone who just wrote: wait once if Zalo says the quota is exceeded.
+        Raises ``ZaloApiError`` or ``ZaloNetworkError`` when it did not arrive."""
         try:
-            await self.send(chat_id, reply)
+            await self._post(chat_id, reply)
         except ZaloApiError as exc:
             if exc.error_code != 429:
                 raise
             await asyncio.sleep(min(self.settings.zalo_retry_after, REPLY_RETRY_CAP))
-            await self.send(chat_id, reply)
+            await self._post(chat_id, reply)
 
-    async def send(self, chat_id: str, reply: Reply, numbered: bool = True) -> None:
-        """Send a reply; raises ``ZaloApiError`` or ``ZaloNetworkError`` when it did not arrive."""
-        limit = CAPABILITIES.max_text
-        text = normalize_nfc(plain_text(reply, numbered)).strip()
+    async def _post(self, chat_id: str, reply: Reply, *, outbox: bool = False) -> None:
+        limit = self.capabilities.max_text
+        text = normalize_nfc(shown(reply, self.capabilities, outbox=outbox).text).strip()
         if reply.photo is not None:
             if self.files is not None and PublicFiles.can_publish(reply.photo):
                 payload: dict[str, Any] = {"chat_id": chat_id, "photo": self.files.publish(reply.photo)}
@@ -296,7 +298,7 @@ class ZaloChannel:
             )
         if not text:
             return
-        for chunk in split_text(text, limit):
+        for chunk in self.capabilities.parts(text):
             await self._call("sendMessage", {"chat_id": chat_id, "text": chunk})
 
     async def _call(self, method: str, payload: dict[str, Any]) -> Any:
@@ -306,11 +308,19 @@ class ZaloChannel:
     async def deliver(self, chat_id: str, reply: Reply) -> None:
         """The delivery worker's send: platform errors become ``bot.delivery.errors``."""
         try:
-            await self.send(chat_id, reply, numbered=False)
+            await self._post(chat_id, reply, outbox=True)
         except ZaloNetworkError as exc:
             raise TemporaryFailure(str(exc)) from None
         except ZaloApiError as exc:
             raise delivery_error(exc, self.settings.zalo_retry_after) from None
+
+    async def post_status(self, chat_id: str, text: str) -> str | None:
+        """Zalo cannot edit a message: a new one at every step would bury the conversation, so the
+        person gets no progress line (the final report still comes through the outbox)."""
+        return None
+
+    async def edit_status(self, chat_id: str, ref: str, text: str) -> None:
+        return None
 
 
 def delivery_error(exc: ZaloApiError, retry_after: float) -> Exception:

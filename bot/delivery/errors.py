@@ -6,10 +6,6 @@ whether to wait, retry, or give up, without knowing any platform.
 
 from __future__ import annotations
 
-from typing import Protocol
-
-from bot.model import Reply
-
 
 class DeliveryError(Exception):
     """Base class: the message was not delivered."""
@@ -38,11 +34,3 @@ class Ambiguous(DeliveryError):
 
 class PermanentFailure(DeliveryError):
     """The platform refused this message (bad request): retrying will not help."""
-
-
-class Deliverer(Protocol):
-    """A channel's proactive send: raise one of the errors above when it did not arrive."""
-
-    name: str
-
-    async def deliver(self, chat_id: str, reply: Reply) -> None: ...

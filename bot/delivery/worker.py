@@ -21,13 +21,13 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aiolimiter import AsyncLimiter
 
 from bot.clock import Clock
 from bot.delivery.errors import (
     Ambiguous,
-    Deliverer,
     PermanentFailure,
     RetryAfter,
     TemporaryFailure,
@@ -37,6 +37,9 @@ from bot.delivery.notify import to_attachment, to_reply
 from bot.model import Attachment, Reply
 from storage.outbox import DueMessage
 from storage.store import Repos, Store
+
+if TYPE_CHECKING:  # the channels import this package: a type-only import keeps the packages acyclic
+    from bot.channels.base import Channel
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +78,7 @@ class DeliveryWorker:
         self,
         store: Store,
         clock: Clock,
-        deliverers: Mapping[str, Deliverer],
+        channels: Mapping[str, Channel],
         limits: Mapping[str, ChannelLimits] | None = None,
         retry: RetryPolicy | None = None,
         poll_interval: float = 0.5,
@@ -84,11 +87,11 @@ class DeliveryWorker:
     ) -> None:
         self.store = store
         self.clock = clock
-        self.deliverers = dict(deliverers)
+        self.channels = dict(channels)
         self.retry = retry or RetryPolicy()
         self.poll_interval = poll_interval
         self.batch_size = batch_size
-        self._lanes = {name: _Lane((limits or {}).get(name, ChannelLimits())) for name in self.deliverers}
+        self._lanes = {name: _Lane((limits or {}).get(name, ChannelLimits())) for name in self.channels}
         self._in_flight: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -216,9 +219,9 @@ class DeliveryWorker:
             async with self.store.write() as tx:  # committed right before the request
                 if not await tx.outbox.mark_sending(message.id):
                     return  # cancelled or taken meanwhile
-            deliverer = self.deliverers[message.channel]
+            channel = self.channels[message.channel]
             try:
-                await deliverer.deliver(message.chat_id, await self._with_attachment(message))
+                await channel.deliver(message.chat_id, await self._with_attachment(message))
             except RetryAfter as exc:
                 self._retry_after(lane, message, exc)
             except Unreachable as exc:

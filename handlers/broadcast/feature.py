@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from bot.context import Role
-from bot.delivery.errors import Deliverer
-from bot.feature import Background, Feature
+from bot.feature import Feature
 from bot.i18n import N_
 from bot.router import Command, Router
+from bot.scheduler import DueWork
 from bot.services import Services
 from handlers.broadcast import commands
-from handlers.broadcast.service import BroadcastMonitor
+from handlers.broadcast.scheduler import BroadcastProgress, ScheduledBroadcasts
 
 
 class BroadcastFeature(Feature):
@@ -46,6 +47,6 @@ class BroadcastFeature(Feature):
             )
         )
 
-    def background(self, services: Services, channels: Mapping[str, Deliverer]) -> Sequence[Background]:
-        # Fans out scheduled announcements when due and shows officers their progress.
-        return (BroadcastMonitor(services, channels),)
+    def due_work(self, services: Services) -> Sequence[DueWork[Any]]:
+        # Fans out announcements set for later when due; shows officers progress and the report.
+        return (ScheduledBroadcasts(services), BroadcastProgress(services))

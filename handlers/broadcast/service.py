@@ -2,23 +2,20 @@
 
 A broadcast is a row first. When it is due (at once, or at the chosen time) one transaction
 computes its audience and writes one outbox row per recipient (batch ``broadcast:<id>``); the
-delivery worker then sends them within the platform limits. A monitor, running beside the
-worker, fans out due broadcasts, keeps the author's progress message current and sends the
-final report once every row has reached a final state.
+delivery worker then sends them within the platform limits. On the scheduler
+(``handlers.broadcast.scheduler``), one piece of due work fans out broadcasts set for later when
+their time comes; another keeps the author's progress line current while a broadcast is sending
+and sends the final report once every row has reached a final state.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot import i18n
 from bot.context import Person, Role
-from bot.delivery.errors import Deliverer
 from bot.delivery.notify import notify
 from bot.i18n import N_, _
 from bot.model import Button, Reply
@@ -29,7 +26,9 @@ from storage.store import Repos
 from storage.timefmt import to_db
 from storage.users import User
 
-log = logging.getLogger(__name__)
+# Wake-up names, and the names of the feature's due work on the scheduler.
+SCHEDULED = "broadcast:scheduled"  # a broadcast set for later was stored
+PROGRESS = "broadcast:progress"  # a broadcast started (or restarted) sending
 
 MAX_TEXT = 3000
 AUDIENCE_NAMES = {
@@ -129,6 +128,8 @@ async def create(
     if broadcast.scheduled_at <= now:
         await fan_out(services, broadcast)
         broadcast = await services.store.read.broadcasts.get(broadcast.id) or broadcast
+    else:
+        services.wake(SCHEDULED)  # it may fall due before the time the scheduler is armed for
     return broadcast
 
 
@@ -157,6 +158,7 @@ async def fan_out(services: Services, broadcast: Broadcast) -> int:
             )
         await tx.broadcasts.mark_fanned_out(current.id, len(people), now)
     services.wake_delivery()
+    services.wake(PROGRESS)
     return len(people)
 
 
@@ -195,6 +197,8 @@ async def resend_unconfirmed(services: Services, person: Person, broadcast_id: i
                 person.key, "broadcast.resent", broadcast.batch, now, f"{queued} unconfirmed"
             )
     services.wake_delivery()
+    if queued:
+        services.wake(PROGRESS)
     return queued
 
 
@@ -243,72 +247,3 @@ async def finish_if_complete(services: Services, broadcast: Broadcast) -> bool:
         await tx.audit.record("system", "broadcast.finished", broadcast.batch, now, repr(dict(counts)))
     services.wake_delivery()
     return True
-
-
-class BroadcastMonitor:
-    """Fans out due broadcasts, shows progress to authors, reports when done."""
-
-    def __init__(
-        self, services: Services, deliverers: Mapping[str, Deliverer], interval: float = 2.0
-    ) -> None:
-        self.services = services
-        self.deliverers = dict(deliverers)
-        self.interval = interval
-        self._status: dict[int, tuple[str, str | None, int]] = {}  # broadcast → (chat, ref, last count)
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="broadcast-monitor")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("broadcast monitor failed")
-            await asyncio.sleep(self.interval)
-
-    async def tick(self) -> None:
-        store = self.services.store.read
-        for due in await store.broadcasts.due(self.services.clock.now()):
-            await fan_out(self.services, due)
-        for broadcast in await store.broadcasts.in_state("sending"):
-            if await finish_if_complete(self.services, broadcast):
-                self._status.pop(broadcast.id, None)
-                continue
-            await self._show_progress(broadcast)
-
-    async def _show_progress(self, broadcast: Broadcast) -> None:
-        """Edit one status message for the author where the channel can edit messages."""
-        if broadcast.author_id is None:
-            return
-        author = await self.services.store.read.users.by_id(broadcast.author_id)
-        if author is None:
-            return
-        deliverer = self.deliverers.get(author.channel)
-        post = getattr(deliverer, "post_status", None)
-        edit = getattr(deliverer, "edit_status", None)
-        if post is None or edit is None:
-            return
-        counts = await self.services.store.read.outbox.batch_counts(broadcast.batch)
-        done = sum(n for state, n in counts.items() if state not in ("pending", "sending"))
-        chat, ref, last = self._status.get(broadcast.id, (author.chat_id, None, -1))
-        if done == last:
-            return
-        with i18n.use(author.language):
-            text = progress_text(done, broadcast.recipients)
-        try:
-            if ref is None:
-                ref = await post(chat, text)
-            else:
-                await edit(chat, ref, text)
-        except Exception as exc:  # progress is a courtesy; the final report still comes
-            log.info("broadcast progress not shown: %s", exc)
-        self._status[broadcast.id] = (chat, ref, done)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from bot import i18n
 from bot.context import Role, Turn
-from bot.delivery.errors import Deliverer
-from bot.feature import Background, DataSection, Feature
+from bot.feature import DataSection, Feature
 from bot.i18n import N_, _
 from bot.router import Command, Router
+from bot.scheduler import DueWork
 from bot.services import Services
 from bot.text import esc
 from handlers.training import commands, manage
 from handlers.training.flows import CANCEL_SESSION_FLOW, SESSION_FLOW
-from handlers.training.scheduler import ReminderScheduler
+from handlers.training.scheduler import ReminderWork
 
 
 class TrainingFeature(Feature):
@@ -68,9 +69,9 @@ class TrainingFeature(Feature):
         )
         router.on_payload("tro", manage.on_button)
 
-    def background(self, services: Services, channels: Mapping[str, Deliverer]) -> Sequence[Background]:
+    def due_work(self, services: Services) -> Sequence[DueWork[Any]]:
         # Rebuilt from the database at start: sends what fell due while the bot was down.
-        return (ReminderScheduler(services),)
+        return (ReminderWork(services),)
 
     async def personal_data(self, turn: Turn) -> DataSection:
         user = turn.person.user
