@@ -80,6 +80,11 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--mistakes", action="store_true", help="list the questions answered wrongly")
+    parser.add_argument(
+        "--sets",
+        default="eval,holdout,blind,blind2",
+        help="comma-separated sets to score (eval, holdout, blind, blind2); default: all",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -89,22 +94,23 @@ def main() -> int:
     print(f"khuyenhoc-bot FAQ benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     print(f"knowledge base: {len(service.topics('vi'))} topics; load and index {load_ms:.0f} ms")
 
+    chosen = set(args.sets.split(","))
     sets = [("evaluation set (tests/data/faq_eval.toml)", load_items(EVAL_FILE))]
-    if HOLDOUT_FILE.exists():
+    if HOLDOUT_FILE.exists() and "holdout" in chosen:
         sets.append(
             (
                 "held-out set (tests/data/faq_holdout.toml; seen once before the last phrasings were added)",
                 load_items(HOLDOUT_FILE),
             )
         )
-    if BLIND_FILE.exists():
+    if BLIND_FILE.exists() and "blind" in chosen:
         sets.append(
             (
                 "first blind set (tests/data/faq_blind.toml; blind once at 80.4 %, then studied)",
                 load_items(BLIND_FILE),
             )
         )
-    if BLIND2_FILE.exists():
+    if BLIND2_FILE.exists() and "blind2" in chosen:
         sets.append(
             (
                 "second blind set (tests/data/faq_blind2.toml; written before the changes, not tuned on)",

@@ -21,7 +21,7 @@ from bot.i18n import _
 from bot.model import Button
 from bot.text import esc, fold, words
 from handlers.faq import handoff
-from handlers.faq.analyze import AbbreviationsError
+from handlers.faq.analyze import AbbreviationsError, Kind
 from handlers.faq.flows import ASK_FLOW, DRAFT_KEY, REPLY_FLOW, send_question
 from handlers.faq.knowledge import PAYLOAD_PREFIX, KnowledgeError, Topic
 from handlers.faq.matcher import Candidate
@@ -33,10 +33,9 @@ HANDOFF_PREFIX = "faqh"
 SEND_LAST = "faqh:send"
 ASK_NEW = handoff.ASK_AGAIN
 MIN_SUGGESTION = 0.2  # nearer topics than this are offered when the bot is not sure
+MIN_SHORT_SUGGESTION = 0.6  # and these when a single word was typed ("quỹ"): it must be in them
 LIST_LIMIT = 10
 MISS_DAYS = 30
-THANKS = frozenset({"cam on", "camon", "cam on nhieu", "thanks", "thank you", "tks", "ok", "oke", "okay"})
-GREETINGS = frozenset({"xin chao", "chao", "hello", "hi", "alo", "chao ban", "chao bot", "chao ad"})
 
 
 def _topic_buttons(service: FaqService, ids: list[str], language: str) -> list[Button]:
@@ -72,17 +71,22 @@ class FaqHandlers:
 
     async def free_text(self, turn: Turn) -> None:
         text = (turn.msg.text or "").strip()
-        folded = fold(text).strip(" .!?")
-        if not folded:
+        if not fold(text).strip(" .!?"):
             await self._help(turn, greeting=False)
             return
-        if folded in THANKS:
+        match = self.service.match(text)
+        if match.kind is Kind.THANKS:
             turn.say(_("You are welcome! Ask me anything about the learning titles."))
             return
-        if folded in GREETINGS:
+        if match.kind is Kind.OK:
+            turn.say(_("All right. If you have another question, just type it."))
+            return
+        if match.kind is Kind.GREETING:
             await self._help(turn, greeting=True)
             return
-        match = self.service.match(text)
+        if match.kind is Kind.SHORT:
+            await self._short(turn, match.candidates)
+            return
         if match.topic == HELP_TOPIC:
             await self._help(turn, greeting=False)
             return
@@ -92,6 +96,29 @@ class FaqHandlers:
             self._answer(turn, topic)
             return
         await self._unsure(turn, text, match.candidates)
+
+    async def _short(self, turn: Turn, candidates: tuple[Candidate, ...]) -> None:
+        """One everyday word or a number: too little to answer. Say so, and what I can do."""
+        nearest = [c.topic for c in candidates if c.score >= MIN_SHORT_SUGGESTION and c.topic != HELP_TOPIC]
+        lines = [
+            _(
+                "I need a little more to understand. Please type your whole question, for example: "
+                "“what are the criteria for a learning family?”"
+            )
+        ]
+        if nearest:
+            lines.append(_("Or choose one of these topics:"))
+        else:
+            topic = self.service.topic(HELP_TOPIC, turn.person.language)
+            nearest = list(topic.related) if topic else []
+            lines.append(
+                _(
+                    "I can answer questions about the learning titles, help you declare your family's "
+                    "learning (/khaibao), show training sessions (/lichhoc) and send your question to an "
+                    "officer (/hoicanbo)."
+                )
+            )
+        turn.say("\n".join(lines), _topic_buttons(self.service, nearest[:3], turn.person.language))
 
     async def _unsure(self, turn: Turn, text: str, candidates: tuple[Candidate, ...]) -> None:
         nearest = [c.topic for c in candidates if c.score >= MIN_SUGGESTION and c.topic != HELP_TOPIC]
@@ -267,6 +294,8 @@ class FaqHandlers:
             turn.say(_("To send your question to an officer, please first agree to the data notice below."))
         elif self._guest_question(text, payload):
             match = self.service.match(text)
+            if match.kind is not Kind.QUESTION:
+                return False  # polite words and single words: the consent notice says what to do
             topic = self.service.topic(match.topic, turn.person.language) if match.topic else None
             if topic is not None and topic.id != HELP_TOPIC:
                 # No buttons: before consent a typed "1" means "I agree", not "the first topic".
@@ -286,9 +315,7 @@ class FaqHandlers:
     def _guest_question(text: str, payload: str) -> bool:
         """Typed words that may be a question (not a command, a consent answer or a greeting)."""
         folded = fold(text).strip(" .!?")
-        if payload or not folded or text.startswith("/"):
-            return False
-        return folded not in GREETINGS
+        return not (payload or not folded or text.startswith("/"))
 
     @staticmethod
     def _guest_note() -> str:

@@ -64,6 +64,13 @@ def _build_cached(
                     f"{base.path}: topic {topic.id}: answer with title and sources is about {size}"
                     f" characters; one chat message holds {MAX_MESSAGE}"
                 )
+            # The details ("Xem thêm") are one message too: the title above them.
+            size = len(topic.title) + len(topic.more) + 40
+            if topic.more and size > MAX_MESSAGE:
+                raise KnowledgeError(
+                    f"{base.path}: topic {topic.id}: “more” with the title is about {size}"
+                    f" characters; one chat message holds {MAX_MESSAGE}"
+                )
     return Snapshot(bases, Matcher(bases.values(), lexicon, threshold=threshold))
 
 
