@@ -23,7 +23,7 @@ from bot.text import esc, fold, words
 from handlers.faq import handoff
 from handlers.faq.analyze import AbbreviationsError, Kind
 from handlers.faq.flows import ASK_FLOW, DRAFT_KEY, REPLY_FLOW, send_question
-from handlers.faq.knowledge import PAYLOAD_PREFIX, KnowledgeError, Topic
+from handlers.faq.knowledge import MORE_PREFIX, PAYLOAD_PREFIX, KnowledgeError, Topic
 from handlers.faq.matcher import Candidate
 from handlers.faq.service import FaqService
 
@@ -54,12 +54,31 @@ class FaqHandlers:
 
     # -- answering ------------------------------------------------------------------------------
     def _answer(self, turn: Turn, topic: Topic, buttons: bool = True) -> None:
+        """The first message: what it is, what to do, whom to ask, the source. The details
+        ("more") come behind a "Xem thêm" choice, last, after the related topics (so typed
+        numbers keep meaning the related topics, as before)."""
         text = self.service.render(topic)
         if not buttons:
             turn.say(text)
             return
+        more = [Button(_("📖 More details"), topic.more_payload)] if topic.more else []
+        turn.say(text, self._follow_ups(turn, topic) + more)
+
+    def _follow_ups(self, turn: Turn, topic: Topic) -> list[Button]:
         extra = [Button(_("✍️ Write a question to the officer"), ASK_NEW)] if topic.id == CONTACT_TOPIC else []
-        turn.say(text, extra + _topic_buttons(self.service, list(topic.related), turn.person.language))
+        return extra + _topic_buttons(self.service, list(topic.related), turn.person.language)
+
+    async def more_button(self, turn: Turn) -> None:
+        """``faqm:<id>``: the title and the details, then the related topics."""
+        topic_id = (turn.msg.payload or "")[len(MORE_PREFIX) :]
+        topic = self.service.topic(topic_id, turn.person.language)
+        if topic is None:
+            turn.say(_("That topic is no longer available. Please type your question."))
+            return
+        if not topic.more:  # the details were merged into the answer since the button was shown
+            self._answer(turn, topic)
+            return
+        turn.say(self.service.render_more(topic), self._follow_ups(turn, topic))
 
     async def _help(self, turn: Turn, greeting: bool) -> None:
 
@@ -287,7 +306,13 @@ class FaqHandlers:
             topic = self.service.topic(payload[len(PAYLOAD_PREFIX) :], turn.person.language)
             if topic is not None:
                 self._answer(turn, topic, buttons=False)
-                turn.say(self._guest_note())
+                turn.say(self._guest_note(topic))
+                return True
+        if payload.startswith(MORE_PREFIX):  # a button from before consent was withdrawn
+            topic = self.service.topic(payload[len(MORE_PREFIX) :], turn.person.language)
+            if topic is not None and topic.more:
+                turn.say(self.service.render_more(topic))
+                turn.say(self._guest_note(None))
                 return True
         text = (turn.msg.text or "").strip()
         if payload.startswith(HANDOFF_PREFIX):
@@ -300,7 +325,7 @@ class FaqHandlers:
             if topic is not None and topic.id != HELP_TOPIC:
                 # No buttons: before consent a typed "1" means "I agree", not "the first topic".
                 self._answer(turn, topic, buttons=False)
-                turn.say(self._guest_note())
+                turn.say(self._guest_note(topic))
                 return True
             if match.candidates:
                 turn.say(
@@ -318,7 +343,15 @@ class FaqHandlers:
         return not (payload or not folded or text.startswith("/"))
 
     @staticmethod
-    def _guest_note() -> str:
+    def _guest_note(topic: Topic | None) -> str:
+        """After an answer to a guest. Without buttons there is no "Xem thêm": when the answer
+        has details, the note says how to see them (agree, then ask again)."""
+        if topic is not None and topic.more:
+            return _(
+                "I have stored nothing about you. There is more on this topic: send /start, agree to the "
+                "data notice and ask again, and you can tap “More details”. Then you can also send a "
+                "question to an officer, receive reminders or declare your family's learning."
+            )
         return _(
             "I have stored nothing about you. To send a question to an officer, receive reminders or "
             "declare your family's learning, send /start and agree to the data notice."
