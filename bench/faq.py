@@ -8,7 +8,9 @@ more phrasings in the knowledge base, so it is no longer blind), tests/data/faq_
 (written after that, in other voices; its one blind run, 80.4 %, led to weak words, regional
 words, phrases and ranking changes, so it is no longer blind either) and
 tests/data/faq_blind2.toml (written before those changes and run once after them: 74.7 %,
-against 57.8 % for the matcher before them; the realistic figure, not to be tuned on):
+against 57.8 % for the matcher before them; since issue 12 one of the three sets the threshold
+was calibrated on) and tests/data/faq_blind3.toml (issue 12: written by another writer before
+the changes, run once at the end: 85.3 %; the realistic figure, never to be tuned on):
 - top-1 accuracy overall, typed with diacritics, typed without, out of scope (= not answered),
   and the ranking accuracy (best candidate right, whatever the confidence);
 - answer latency per question (match + render the answer with its source), p50 and p99, in
@@ -16,7 +18,7 @@ against 57.8 % for the matcher before them; the realistic figure, not to be tune
   each round, so every round measures cold questions. The best round and the spread are shown,
   because other work on the machine slows some rounds down.
 - the time to load and index the knowledge base (what /taidulieu costs).
-Target: top-1 accuracy ≥ 90 %, p99 latency ≤ 10 ms.
+Target: top-1 accuracy ≥ 90 %, p99 latency ≤ 5 ms.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from bot import i18n
 from handlers.faq.service import FaqService, _build_cached
 from tests.faq_evaluation import (
     BLIND2_FILE,
+    BLIND3_FILE,
     BLIND_FILE,
     EVAL_FILE,
     HOLDOUT_FILE,
@@ -80,6 +83,11 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--mistakes", action="store_true", help="list the questions answered wrongly")
+    parser.add_argument(
+        "--sets",
+        default="eval,holdout,blind,blind2,blind3",
+        help="comma-separated sets to score (eval, holdout, blind, blind2, blind3); default: all",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -89,26 +97,34 @@ def main() -> int:
     print(f"khuyenhoc-bot FAQ benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     print(f"knowledge base: {len(service.topics('vi'))} topics; load and index {load_ms:.0f} ms")
 
+    chosen = set(args.sets.split(","))
     sets = [("evaluation set (tests/data/faq_eval.toml)", load_items(EVAL_FILE))]
-    if HOLDOUT_FILE.exists():
+    if HOLDOUT_FILE.exists() and "holdout" in chosen:
         sets.append(
             (
                 "held-out set (tests/data/faq_holdout.toml; seen once before the last phrasings were added)",
                 load_items(HOLDOUT_FILE),
             )
         )
-    if BLIND_FILE.exists():
+    if BLIND_FILE.exists() and "blind" in chosen:
         sets.append(
             (
                 "first blind set (tests/data/faq_blind.toml; blind once at 80.4 %, then studied)",
                 load_items(BLIND_FILE),
             )
         )
-    if BLIND2_FILE.exists():
+    if BLIND2_FILE.exists() and "blind2" in chosen:
         sets.append(
             (
                 "second blind set (tests/data/faq_blind2.toml; written before the changes, not tuned on)",
                 load_items(BLIND2_FILE),
+            )
+        )
+    if BLIND3_FILE.exists() and "blind3" in chosen:
+        sets.append(
+            (
+                "third blind set (tests/data/faq_blind3.toml; issue 12, run once at the end, not tuned on)",
+                load_items(BLIND3_FILE),
             )
         )
     for name, items in sets:
@@ -150,8 +166,8 @@ def main() -> int:
         f" p99 {min(p99s):.2f}–{max(p99s):.2f} ms (median {statistics.median(p99s):.2f})"
     )
     overall = evaluate(service, sets[0][1]).accuracy("all")
-    ok = overall[0] / overall[1] >= 0.9 and statistics.median(p99s) <= 10
-    print(f"\ntargets (accuracy ≥ 90 %, p99 ≤ 10 ms): {'met' if ok else 'NOT met'}")
+    ok = overall[0] / overall[1] >= 0.9 and statistics.median(p99s) <= 5
+    print(f"\ntargets (accuracy ≥ 90 % on the evaluation set, p99 ≤ 5 ms): {'met' if ok else 'NOT met'}")
     return 0
 
 

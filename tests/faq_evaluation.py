@@ -19,6 +19,7 @@ EVAL_FILE = EVAL_DIR / "faq_eval.toml"
 HOLDOUT_FILE = EVAL_DIR / "faq_holdout.toml"
 BLIND_FILE = EVAL_DIR / "faq_blind.toml"  # blind once; its misses then shaped the analysis
 BLIND2_FILE = EVAL_DIR / "faq_blind2.toml"  # written before those changes, run once after them
+BLIND3_FILE = EVAL_DIR / "faq_blind3.toml"  # issue 12: written by another writer, run once at the end
 
 
 @dataclass(frozen=True, slots=True)

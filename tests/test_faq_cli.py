@@ -51,10 +51,31 @@ def test_json_reads_one_question_per_line_and_prints_one_object_per_line() -> No
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [r["topic"] for r in rows] == ["title.gia_dinh", None, None, "edge.elderly"]
     for row in rows:
-        assert set(row) == {"topic", "score", "answer"}
+        assert set(row) == {"topic", "score", "answer", "more", "kind"}
         assert isinstance(row["score"], float)
         assert (row["answer"] is None) == (row["topic"] is None)
     assert "Nguồn:" in rows[0]["answer"]
+    assert [r["kind"] for r in rows] == ["question", "question", "short", "question"]
+
+
+def test_json_answer_is_the_first_message_and_more_a_field_of_its_own() -> None:
+    out = io.StringIO()
+    questions = "tieu chi gia dinh hoc tap\nngay khuyen hoc la ngay nao\ncam on chau nhe\nhoc\n"
+    assert cli.run_without_app(parse("--json", "-"), stdin=io.StringIO(questions), stdout=out) == 0
+    family, day, thanks, word = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert family["topic"] == "title.gia_dinh"
+    assert "30 điểm" not in family["answer"] and len(family["answer"]) <= 1000
+    assert family["more"].startswith("Gia đình học tập: tiêu chí\n") and "30 điểm" in family["more"]
+    assert day["topic"] == "ngay_khuyen_hoc" and day["more"] is None  # no details for this one
+    assert (thanks["topic"], thanks["kind"]) == (None, "thanks")
+    assert (word["topic"], word["kind"]) == (None, "short")
+
+
+def test_without_json_both_parts_are_printed() -> None:
+    out = io.StringIO()
+    assert cli.run_without_app(parse("tieu chi gia dinh hoc tap"), stdout=out) == 0
+    text = out.getvalue()
+    assert text.index("📄 Nguồn:") < text.index("📖 Xem thêm") < text.index("30 điểm")
 
 
 def test_check_reports_the_files() -> None:

@@ -11,9 +11,10 @@ question is in scope, so long, chatty questions are not mistaken for another sub
 
 from __future__ import annotations
 
+import enum
 import re
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,19 @@ ABBREVIATIONS_FILE = Path(__file__).resolve().parent.parent.parent / "locales" /
 
 # Letters and digits apart: "tt24" → "tt", "24"; "2/10" → "2", "10".
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
-_SECTIONS = frozenset({"words", "variants", "regional", "phrases", "ignore", "weak"})
+_SECTIONS = frozenset({"words", "variants", "regional", "phrases", "ignore", "weak", "smalltalk", "titles"})
 _MAX_PHRASE = 3  # words in the longest phrase key
+_SMALLTALK_KINDS = ("thanks", "greetings", "ok")
+
+
+class Kind(enum.StrEnum):
+    """What a message is, before any matching: a question, or a few polite words."""
+
+    QUESTION = "question"
+    THANKS = "thanks"  # "cảm ơn cháu nhé"
+    GREETING = "greeting"  # "chào bác", "alo"
+    OK = "ok"  # "vâng", "ok", "hiểu rồi": an acknowledgement
+    SHORT = "short"  # one everyday word or a bare number: too little to answer (see the matcher)
 
 
 class AbbreviationsError(ValueError):
@@ -93,6 +105,11 @@ class Lexicon:
     ignore_folded: frozenset[str]
     weak_exact: frozenset[str] = frozenset()
     weak_folded: frozenset[str] = frozenset()
+    # Whole polite messages, accent-free words → kind; and the forms of address around them.
+    smalltalk: dict[tuple[str, ...], Kind] = field(default_factory=dict)
+    address: frozenset[str] = frozenset()
+    # The five titles: a title topic's id → the ways of naming it (as written in the file).
+    titles: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> Lexicon:
@@ -144,6 +161,7 @@ class Lexicon:
                     plain_derived[phrase].setdefault(fold(key), expansion)
         ignore_exact, ignore_folded = _flag_set(path, data, "ignore")
         weak_exact, weak_folded = _flag_set(path, data, "weak")
+        smalltalk, address = _smalltalk(path, data.get("smalltalk", {}))
         return cls(
             words=_Table(exact[False], {**plain_derived[False], **plain_explicit[False]}),
             phrases=_Table(exact[True], {**plain_derived[True], **plain_explicit[True]}),
@@ -151,6 +169,9 @@ class Lexicon:
             ignore_folded=ignore_folded,
             weak_exact=weak_exact,
             weak_folded=weak_folded,
+            smalltalk=smalltalk,
+            address=address,
+            titles=_titles(path, data.get("titles", {})),
         )
 
     def expand(self, words: list[Word]) -> list[Word]:
@@ -177,6 +198,70 @@ class Lexicon:
 
     def is_weak(self, word: Word) -> bool:
         return word.folded in self.weak_folded or word.norm in self.weak_exact
+
+    def kind(self, text: str) -> Kind:
+        """THANKS, GREETING or OK when the whole message is polite words, else QUESTION.
+
+        Forms of address and particles are left out first ("cảm ơn cháu nhé" is "cảm ơn"); what
+        remains must be polite phrases only ("ok cảm ơn" is thanks, "cảm ơn, gđht là gì" is not).
+        A message of forms of address alone ("bác ơi") is a greeting.
+        """
+        words = _words_of(text)
+        if not words:
+            return Kind.QUESTION  # nothing typed but signs: the matcher decides
+        folded = [w.folded for w in words]
+        found: set[Kind] = set()
+        index = 0
+        longest = max((len(k) for k in self.smalltalk), default=0)
+        while index < len(folded):
+            for size in range(min(longest, len(folded) - index), 0, -1):
+                kind = self.smalltalk.get(tuple(folded[index : index + size]))
+                if kind is not None:
+                    found.add(kind)
+                    index += size
+                    break
+            else:
+                if not (self.ignored(words[index], True) or folded[index] in self.address):
+                    return Kind.QUESTION
+                index += 1
+        for kind in (Kind.THANKS, Kind.GREETING, Kind.OK):
+            if kind in found:
+                return kind
+        return Kind.GREETING
+
+
+def _smalltalk(path: Path, raw: Any) -> tuple[dict[tuple[str, ...], Kind], frozenset[str]]:
+    if not isinstance(raw, dict) or set(raw) - {*_SMALLTALK_KINDS, "address"}:
+        raise AbbreviationsError(
+            f"{path}: [smalltalk] holds lists named {', '.join(_SMALLTALK_KINDS)} and address"
+        )
+    phrases: dict[tuple[str, ...], Kind] = {}
+    kinds = {"thanks": Kind.THANKS, "greetings": Kind.GREETING, "ok": Kind.OK}
+    for name, kind in kinds.items():
+        entries = raw.get(name, [])
+        if not isinstance(entries, list) or not all(isinstance(e, str) and e.strip() for e in entries):
+            raise AbbreviationsError(f"{path}: [smalltalk] {name} must be a list of texts")
+        for entry in entries:
+            phrases.setdefault(tuple(w.folded for w in _words_of(entry)), kind)
+    address = raw.get("address", [])
+    if not isinstance(address, list) or not all(isinstance(e, str) and e.strip() for e in address):
+        raise AbbreviationsError(f"{path}: [smalltalk] address must be a list of words")
+    return phrases, frozenset(w.folded for entry in address for w in _words_of(entry))
+
+
+def _titles(path: Path, raw: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(raw, dict):
+        raise AbbreviationsError(f"{path}: [titles] must be a table")
+    result = {}
+    for key, names in raw.items():
+        if (
+            not isinstance(names, list)
+            or not names
+            or not all(isinstance(n, str) and n.strip() for n in names)
+        ):
+            raise AbbreviationsError(f"{path}: [titles] {key!r} must be a list of names")
+        result[key] = tuple(names)
+    return result
 
 
 def analyze(text: str, lexicon: Lexicon, question: bool = True) -> list[Word]:

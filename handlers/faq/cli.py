@@ -5,8 +5,12 @@
     python -m bot ask --check           # check edited knowledge files
 
 With ``--json``, one JSON object per input line: {"topic": <id or null>, "score": <float>,
-"answer": <text or null>} (the answer is plain text ending with its source line). ``ask`` needs
-no database and no configuration. Also runnable alone: ``python -m handlers.faq.cli …``.
+"answer": <text or null>, "more": <text or null>, "kind": <str>}. ``answer`` is the first message
+as the chat sends it (plain text ending with its source line); ``more`` is what "Xem thêm" shows
+(the title and the details), null when the topic has none; ``kind`` is "question", or "thanks",
+"greeting", "ok" or "short" (one word, a number) for messages that never get a topic. Without
+``--json`` both parts are printed. ``ask`` needs no database and no configuration. Also runnable
+alone: ``python -m handlers.faq.cli …``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from bot import i18n
+from bot.i18n import _
 from handlers.faq.analyze import AbbreviationsError
 from handlers.faq.knowledge import KnowledgeError
 from handlers.faq.service import FaqService
@@ -35,7 +40,8 @@ def add_parsers(commands: Any, admin: Any) -> None:
     ask.add_argument(
         "--json",
         action="store_true",
-        help='one JSON object per question: {"topic": id or null, "score": float, "answer": text or null}',
+        help='one JSON object per question: {"topic": id or null, "score": float, "answer": text or null, '
+        '"more": text or null, "kind": str}',
     )
     ask.add_argument(
         "--lang", choices=i18n.LANGUAGES, default="vi", help="language of the answers (default: vi)"
@@ -52,7 +58,13 @@ def _result(service: FaqService, question: str, language: str) -> dict[str, Any]
     topic = service.topic(match.topic, language) if match.topic else None
     with i18n.use(language):
         answer = service.plain_answer(topic) if topic is not None else None
-    return {"topic": topic.id if topic else None, "score": round(match.score, 4), "answer": answer}
+    return {
+        "topic": topic.id if topic else None,
+        "score": round(match.score, 4),
+        "answer": answer,
+        "more": service.plain_more(topic) if topic is not None else None,
+        "kind": str(match.kind),
+    }
 
 
 def run_without_app(
@@ -82,7 +94,7 @@ def run_without_app(
         result = (
             _result(service, question, args.lang)
             if question.strip()
-            else {"topic": None, "score": 0.0, "answer": None}
+            else {"topic": None, "score": 0.0, "answer": None, "more": None, "kind": "short"}
         )
         if args.json:
             print(json.dumps(result, ensure_ascii=False), file=stdout, flush=True)
@@ -93,6 +105,9 @@ def run_without_app(
             print(service.matcher.explain(question), file=stdout)
         if result["answer"] is not None:
             print(result["answer"], file=stdout)
+            if result["more"] is not None:
+                with i18n.use(args.lang):
+                    print(f"\n{_('📖 More details')}\n{result['more']}", file=stdout)
         else:
             unanswered += 1
             nearest = ", ".join(c.topic for c in service.match(question).candidates) or "none"

@@ -21,9 +21,9 @@ from bot.i18n import _
 from bot.model import Button
 from bot.text import esc, fold, words
 from handlers.faq import handoff
-from handlers.faq.analyze import AbbreviationsError
+from handlers.faq.analyze import AbbreviationsError, Kind
 from handlers.faq.flows import ASK_FLOW, DRAFT_KEY, REPLY_FLOW, send_question
-from handlers.faq.knowledge import PAYLOAD_PREFIX, KnowledgeError, Topic
+from handlers.faq.knowledge import MORE_PREFIX, PAYLOAD_PREFIX, KnowledgeError, Topic
 from handlers.faq.matcher import Candidate
 from handlers.faq.service import FaqService
 
@@ -33,10 +33,9 @@ HANDOFF_PREFIX = "faqh"
 SEND_LAST = "faqh:send"
 ASK_NEW = handoff.ASK_AGAIN
 MIN_SUGGESTION = 0.2  # nearer topics than this are offered when the bot is not sure
+MIN_SHORT_SUGGESTION = 0.6  # and these when a single word was typed ("quỹ"): it must be in them
 LIST_LIMIT = 10
 MISS_DAYS = 30
-THANKS = frozenset({"cam on", "camon", "cam on nhieu", "thanks", "thank you", "tks", "ok", "oke", "okay"})
-GREETINGS = frozenset({"xin chao", "chao", "hello", "hi", "alo", "chao ban", "chao bot", "chao ad"})
 
 
 def _topic_buttons(service: FaqService, ids: list[str], language: str) -> list[Button]:
@@ -55,12 +54,31 @@ class FaqHandlers:
 
     # -- answering ------------------------------------------------------------------------------
     def _answer(self, turn: Turn, topic: Topic, buttons: bool = True) -> None:
+        """The first message: what it is, what to do, whom to ask, the source. The details
+        ("more") come behind a "Xem thêm" choice, last, after the related topics (so typed
+        numbers keep meaning the related topics, as before)."""
         text = self.service.render(topic)
         if not buttons:
             turn.say(text)
             return
+        more = [Button(_("📖 More details"), topic.more_payload)] if topic.more else []
+        turn.say(text, self._follow_ups(turn, topic) + more)
+
+    def _follow_ups(self, turn: Turn, topic: Topic) -> list[Button]:
         extra = [Button(_("✍️ Write a question to the officer"), ASK_NEW)] if topic.id == CONTACT_TOPIC else []
-        turn.say(text, extra + _topic_buttons(self.service, list(topic.related), turn.person.language))
+        return extra + _topic_buttons(self.service, list(topic.related), turn.person.language)
+
+    async def more_button(self, turn: Turn) -> None:
+        """``faqm:<id>``: the title and the details, then the related topics."""
+        topic_id = (turn.msg.payload or "")[len(MORE_PREFIX) :]
+        topic = self.service.topic(topic_id, turn.person.language)
+        if topic is None:
+            turn.say(_("That topic is no longer available. Please type your question."))
+            return
+        if not topic.more:  # the details were merged into the answer since the button was shown
+            self._answer(turn, topic)
+            return
+        turn.say(self.service.render_more(topic), self._follow_ups(turn, topic))
 
     async def _help(self, turn: Turn, greeting: bool) -> None:
 
@@ -72,17 +90,22 @@ class FaqHandlers:
 
     async def free_text(self, turn: Turn) -> None:
         text = (turn.msg.text or "").strip()
-        folded = fold(text).strip(" .!?")
-        if not folded:
+        if not fold(text).strip(" .!?"):
             await self._help(turn, greeting=False)
             return
-        if folded in THANKS:
+        match = self.service.match(text)
+        if match.kind is Kind.THANKS:
             turn.say(_("You are welcome! Ask me anything about the learning titles."))
             return
-        if folded in GREETINGS:
+        if match.kind is Kind.OK:
+            turn.say(_("All right. If you have another question, just type it."))
+            return
+        if match.kind is Kind.GREETING:
             await self._help(turn, greeting=True)
             return
-        match = self.service.match(text)
+        if match.kind is Kind.SHORT:
+            await self._short(turn, match.candidates)
+            return
         if match.topic == HELP_TOPIC:
             await self._help(turn, greeting=False)
             return
@@ -92,6 +115,29 @@ class FaqHandlers:
             self._answer(turn, topic)
             return
         await self._unsure(turn, text, match.candidates)
+
+    async def _short(self, turn: Turn, candidates: tuple[Candidate, ...]) -> None:
+        """One everyday word or a number: too little to answer. Say so, and what I can do."""
+        nearest = [c.topic for c in candidates if c.score >= MIN_SHORT_SUGGESTION and c.topic != HELP_TOPIC]
+        lines = [
+            _(
+                "I need a little more to understand. Please type your whole question, for example: "
+                "“what are the criteria for a learning family?”"
+            )
+        ]
+        if nearest:
+            lines.append(_("Or choose one of these topics:"))
+        else:
+            topic = self.service.topic(HELP_TOPIC, turn.person.language)
+            nearest = list(topic.related) if topic else []
+            lines.append(
+                _(
+                    "I can answer questions about the learning titles, help you declare your family's "
+                    "learning (/khaibao), show training sessions (/lichhoc) and send your question to an "
+                    "officer (/hoicanbo)."
+                )
+            )
+        turn.say("\n".join(lines), _topic_buttons(self.service, nearest[:3], turn.person.language))
 
     async def _unsure(self, turn: Turn, text: str, candidates: tuple[Candidate, ...]) -> None:
         nearest = [c.topic for c in candidates if c.score >= MIN_SUGGESTION and c.topic != HELP_TOPIC]
@@ -260,18 +306,26 @@ class FaqHandlers:
             topic = self.service.topic(payload[len(PAYLOAD_PREFIX) :], turn.person.language)
             if topic is not None:
                 self._answer(turn, topic, buttons=False)
-                turn.say(self._guest_note())
+                turn.say(self._guest_note(topic))
+                return True
+        if payload.startswith(MORE_PREFIX):  # a button from before consent was withdrawn
+            topic = self.service.topic(payload[len(MORE_PREFIX) :], turn.person.language)
+            if topic is not None and topic.more:
+                turn.say(self.service.render_more(topic))
+                turn.say(self._guest_note(None))
                 return True
         text = (turn.msg.text or "").strip()
         if payload.startswith(HANDOFF_PREFIX):
             turn.say(_("To send your question to an officer, please first agree to the data notice below."))
         elif self._guest_question(text, payload):
             match = self.service.match(text)
+            if match.kind is not Kind.QUESTION:
+                return False  # polite words and single words: the consent notice says what to do
             topic = self.service.topic(match.topic, turn.person.language) if match.topic else None
             if topic is not None and topic.id != HELP_TOPIC:
                 # No buttons: before consent a typed "1" means "I agree", not "the first topic".
                 self._answer(turn, topic, buttons=False)
-                turn.say(self._guest_note())
+                turn.say(self._guest_note(topic))
                 return True
             if match.candidates:
                 turn.say(
@@ -286,12 +340,18 @@ class FaqHandlers:
     def _guest_question(text: str, payload: str) -> bool:
         """Typed words that may be a question (not a command, a consent answer or a greeting)."""
         folded = fold(text).strip(" .!?")
-        if payload or not folded or text.startswith("/"):
-            return False
-        return folded not in GREETINGS
+        return not (payload or not folded or text.startswith("/"))
 
     @staticmethod
-    def _guest_note() -> str:
+    def _guest_note(topic: Topic | None) -> str:
+        """After an answer to a guest. Without buttons there is no "Xem thêm": when the answer
+        has details, the note says how to see them (agree, then ask again)."""
+        if topic is not None and topic.more:
+            return _(
+                "I have stored nothing about you. There is more on this topic: send /start, agree to the "
+                "data notice and ask again, and you can tap “More details”. Then you can also send a "
+                "question to an officer, receive reminders or declare your family's learning."
+            )
         return _(
             "I have stored nothing about you. To send a question to an officer, receive reminders or "
             "declare your family's learning, send /start and agree to the data notice."

@@ -11,7 +11,7 @@ from handlers.faq import handoff
 from handlers.faq.analyze import AbbreviationsError
 from handlers.faq.commands import HANDOFF_PREFIX, FaqHandlers
 from handlers.faq.flows import ASK_FLOW, REPLY_FLOW
-from handlers.faq.knowledge import PAYLOAD_PREFIX, KnowledgeError
+from handlers.faq.knowledge import MORE_PREFIX, PAYLOAD_PREFIX, KnowledgeError
 from handlers.faq.service import FaqService
 
 
@@ -33,6 +33,7 @@ class FaqFeature(Feature):
         router.add_flow(ASK_FLOW)
         router.add_flow(REPLY_FLOW)
         router.on_payload(PAYLOAD_PREFIX.rstrip(":"), faq.topic_button)
+        router.on_payload(MORE_PREFIX.rstrip(":"), faq.more_button)
         router.on_payload(HANDOFF_PREFIX, faq.handoff_button)
         router.on_payload(handoff.REPLY_PREFIX, faq.reply_button)
         router.add_command(

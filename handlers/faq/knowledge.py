@@ -36,6 +36,7 @@ REQUIRED_IDS = (
     "xa_hoi_hoc_tap",
 )
 PAYLOAD_PREFIX = "faq:"
+MORE_PREFIX = "faqm:"  # the "Xem thêm" choice under an answer that has a "more"
 MAX_PAYLOAD_BYTES = 64
 MAX_ANSWER = 900  # the first message: about 600 characters fit a phone screen, 900 at most
 MAX_MORE = 1500  # the rest, shown on request ("Xem thêm"): room for a title within Zalo's 2,000
@@ -79,6 +80,10 @@ class Topic:
     @property
     def payload(self) -> str:
         return PAYLOAD_PREFIX + self.id
+
+    @property
+    def more_payload(self) -> str:
+        return MORE_PREFIX + self.id
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +157,9 @@ def _topic(raw: Any, index: int, path: Path) -> Topic:
     if not isinstance(topic_id, str) or not _ID.match(topic_id):
         raise KnowledgeError(f"{where}: “id” must be lower-case ASCII like title.gia_dinh (got {topic_id!r})")
     where = f"{path}: topic {topic_id}"
-    if len((PAYLOAD_PREFIX + topic_id).encode()) > MAX_PAYLOAD_BYTES:
-        raise KnowledgeError(f"{where}: id too long for a button (at most {MAX_PAYLOAD_BYTES - 4} bytes)")
+    if len((MORE_PREFIX + topic_id).encode()) > MAX_PAYLOAD_BYTES:
+        limit = MAX_PAYLOAD_BYTES - len(MORE_PREFIX)
+        raise KnowledgeError(f"{where}: id too long for a button (at most {limit} bytes)")
     unknown = set(raw) - _TOPIC_KEYS
     if unknown:
         raise KnowledgeError(f"{where}: unknown key(s): {', '.join(sorted(unknown))}")

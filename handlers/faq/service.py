@@ -64,7 +64,19 @@ def _build_cached(
                     f"{base.path}: topic {topic.id}: answer with title and sources is about {size}"
                     f" characters; one chat message holds {MAX_MESSAGE}"
                 )
+            # The details ("Xem thêm") are one message too: the title above them.
+            size = len(more_text(topic))
+            if topic.more and size > MAX_MESSAGE:
+                raise KnowledgeError(
+                    f"{base.path}: topic {topic.id}: “more” with the title is about {size}"
+                    f" characters; one chat message holds {MAX_MESSAGE}"
+                )
     return Snapshot(bases, Matcher(bases.values(), lexicon, threshold=threshold))
+
+
+def more_text(topic: Topic) -> str:
+    """The details shown on "Xem thêm": the title, then ``more`` (Telegram HTML)."""
+    return f"<b>{topic.title}</b>\n\n{topic.more}"
 
 
 def source_text(topic: Topic) -> str:
@@ -120,3 +132,11 @@ class FaqService:
     def plain_answer(self, topic: Topic) -> str:
         """The answer and its source as plain text (command line)."""
         return strip_html(self.render(topic))
+
+    def render_more(self, topic: Topic) -> str:
+        """The details shown on "Xem thêm" (Telegram HTML)."""
+        return more_text(topic)
+
+    def plain_more(self, topic: Topic) -> str | None:
+        """The details as plain text (command line), or None when the topic has none."""
+        return strip_html(more_text(topic)) if topic.more else None
