@@ -262,7 +262,8 @@ async def test_get_updates_long_polls_and_confirms_by_offset(api: FakeTelegram) 
     assert (await raw(api, "getUpdates", timeout="0")).json()["result"] == []
 
     poll = asyncio.create_task(raw(api, "getUpdates", timeout="20"))
-    await api.wait_until(lambda: len(api.calls) == 2, what="the long poll to arrive")
+    waiting = await api.wait_for_poll(after=1)
+    assert not waiting.done  # arrived and waiting: wait_for_poll does not wait for its answer
     first = api.push_text(user, "một")
     updates = (await poll).json()["result"]
     assert [u["update_id"] for u in updates] == [first["update_id"]]
@@ -298,6 +299,15 @@ async def test_a_new_poll_ends_the_previous_one(api: FakeTelegram) -> None:
     await api.wait_until(lambda: len(api.calls) == 1, what="first poll")
     second = await raw(api, "getUpdates", timeout="0")
     assert (await first).json()["result"] == [] and second.json()["result"] == []
+
+
+async def test_a_poll_whose_client_leaves_ends_at_once(api: FakeTelegram) -> None:
+    """A bot that stops cancels its long poll: the server stops waiting on it (no 30 s linger)."""
+    poll = asyncio.create_task(raw(api, "getUpdates", timeout="30"))
+    call = await api.wait_for_poll()
+    poll.cancel()
+    await api.wait_until(lambda: call.done, within=5, what="the abandoned poll to end")
+    assert call.status == 0 and call.result is None
 
 
 # -- webhook ---------------------------------------------------------------------------------------------
