@@ -90,10 +90,17 @@ def chain_order(domain: str) -> tuple[bool, str]:
     return (domain != KERNEL, domain)
 
 
-def _key(message_id: str | tuple[str, ...] | Iterable[str], context: str | None) -> Key:
+def _key(message_id: str | Iterable[str], context: str | None) -> Key:
     if isinstance(message_id, str):
         return (message_id, context)
     return (next(iter(message_id)), context)
+
+
+def _strings(string: str | Iterable[str] | None) -> tuple[str, ...]:
+    """A message's translation as a tuple: one string, or one per plural form."""
+    if string is None:
+        return ("",)
+    return (string,) if isinstance(string, str) else tuple(string)
 
 
 def uses() -> dict[Key, Use]:
@@ -142,15 +149,12 @@ def translated(language: str) -> dict[str, str]:
     for po in catalog_paths(language):
         for message in _read(po, language):
             if message.id and message.string and not message.fuzzy:
-                msgid = message.id[0] if isinstance(message.id, tuple) else message.id
-                text = message.string if isinstance(message.string, str) else message.string[0]
-                result.setdefault(msgid, text)
+                result.setdefault(_key(message.id, None)[0], _strings(message.string)[0])
     return result
 
 
 def _is_translated(message: Message) -> bool:
-    strings = [message.string] if isinstance(message.string, str) else list(message.string)
-    return any(strings)
+    return any(_strings(message.string))
 
 
 @dataclass(slots=True)
@@ -193,11 +197,13 @@ def merge(language: str, found: dict[Key, Use], write: bool) -> Report:
                 key=lambda c: (not _is_translated(c[2]), c[2].fuzzy, not c[3], c[1] == use.domain, c[0]),
             )
             _position, home, chosen, _active = ranked[0]
-            string, flags, user_comments = chosen.string, chosen.flags, chosen.user_comments
+            strings = _strings(chosen.string)
+            string = strings if isinstance(use.id, tuple) else strings[0]
+            flags, user_comments = chosen.flags, chosen.user_comments
             if home != use.domain:
                 report.moved[(home, use.domain)] += 1
             for _p, domain, other, active in ranked[1:]:
-                if active and _is_translated(other) and other.string != string:
+                if active and _is_translated(other) and _strings(other.string) != strings:
                     report.replaced.append(f"{key[0]!r}: {domain}.po had {other.string!r}, kept {string!r}")
         wanted[use.domain].append(
             Message(use.id, string, flags=flags, user_comments=user_comments, context=use.context)
@@ -259,7 +265,7 @@ def templates(found: dict[Key, Use]) -> None:
             fuzzy=False,
         )
         for use in members:
-            template.add(use.id, locations=[(path, None) for path in use.files], context=use.context)
+            template.add(use.id, locations=[(path, 0) for path in use.files], context=use.context)
         with (LOCALES / f"{domain}.pot").open("wb") as fh:
             write_po(fh, template, width=WIDTH, sort_output=True, include_lineno=False)
         print(f"locales/{domain}.pot: {len(members)} messages")
