@@ -31,13 +31,18 @@ catalogs: $(MO_FILES)
 %.mo: %.po | $(STAMP)
 	$(VENV)/bin/pybabel compile --statistics -i $< -o $@
 
-# Developer helpers: extract new messages and merge them into both catalogs.
+# Developer helpers for the catalogs: one domain per package, locales/<lang>/LC_MESSAGES/<domain>.po
+# (handlers/<feature>/ -> <feature>.po, bot/channels/ -> channels.po, the rest of bot/ -> messages.po;
+# a message several packages use -> messages.po). See tools/catalog.py.
+# extract: one template per domain, locales/<domain>.pot, for translation tools.
 extract: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \
-	  --project=khuyenhoc-bot -o $(LOCALES)/messages.pot bot handlers
+	$(PY) tools/catalog.py extract
 
+# update-catalogs: every message into its domain's catalog in vi (translations kept, wherever they
+# were; new messages untranslated; gone ones kept as #~), then en mirrored. Re-run it after merges.
+# `tools/catalog.py missing` then lists what to translate.
 update-catalogs: extract
-	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages --no-fuzzy-matching --ignore-obsolete
+	$(PY) tools/catalog.py update
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

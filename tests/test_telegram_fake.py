@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,10 +19,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.request import HTTPXRequest
 
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, Fault
-from tests.fakes.telegram_spec import check_request, html_problem, load_spec
+from tests.fakes.telegram_spec import DEFAULT_SPEC_PATH, check_request, html_problem, load_spec
 
 SPEC = load_spec()
-needs_spec = pytest.mark.skipif(SPEC is None, reason="../shared/reference/telegram-bot-api.json is absent")
 
 
 @pytest.fixture
@@ -79,10 +79,17 @@ def test_html_refused(text: str, problem: str) -> None:
     assert found is not None and problem in found
 
 
+def test_the_spec_is_part_of_the_repository() -> None:
+    """Every request check runs on a fresh clone: the spec is not looked for outside the tree."""
+    repository = Path(__file__).resolve().parent.parent
+    assert DEFAULT_SPEC_PATH.is_relative_to(repository) and DEFAULT_SPEC_PATH.is_file()
+    assert (DEFAULT_SPEC_PATH.parent / "telegram-bot-api.LICENSE").is_file()
+    assert SPEC.version.startswith("Bot API ") and "sendMessage" in SPEC.methods
+
+
 VALID_MARKUP = {"inline_keyboard": [[{"text": "Đúng", "callback_data": "confirm:yes"}]]}
 
 
-@needs_spec
 @pytest.mark.parametrize(
     ("method", "params", "problem"),
     [
@@ -125,7 +132,6 @@ VALID_MARKUP = {"inline_keyboard": [[{"text": "Đúng", "callback_data": "confir
     ],
 )
 def test_check_request(method: str, params: dict[str, Any], problem: str | None) -> None:
-    assert SPEC is not None
     problems = check_request(SPEC, method, params)
     if problem is None:
         assert problems == []
@@ -133,7 +139,6 @@ def test_check_request(method: str, params: dict[str, Any], problem: str | None)
         assert any(problem in p for p in problems), problems
 
 
-@needs_spec
 async def test_invalid_requests_are_recorded_and_refused_like_telegram(api: FakeTelegram) -> None:
     response = await raw(api, "sendMesage", chat_id="1", text="hi")
     assert response.status_code == 404
@@ -257,7 +262,8 @@ async def test_get_updates_long_polls_and_confirms_by_offset(api: FakeTelegram) 
     assert (await raw(api, "getUpdates", timeout="0")).json()["result"] == []
 
     poll = asyncio.create_task(raw(api, "getUpdates", timeout="20"))
-    await api.wait_until(lambda: len(api.calls) == 2, what="the long poll to arrive")
+    waiting = await api.wait_for_poll(after=1)
+    assert not waiting.done  # arrived and waiting: wait_for_poll does not wait for its answer
     first = api.push_text(user, "một")
     updates = (await poll).json()["result"]
     assert [u["update_id"] for u in updates] == [first["update_id"]]
@@ -293,6 +299,15 @@ async def test_a_new_poll_ends_the_previous_one(api: FakeTelegram) -> None:
     await api.wait_until(lambda: len(api.calls) == 1, what="first poll")
     second = await raw(api, "getUpdates", timeout="0")
     assert (await first).json()["result"] == [] and second.json()["result"] == []
+
+
+async def test_a_poll_whose_client_leaves_ends_at_once(api: FakeTelegram) -> None:
+    """A bot that stops cancels its long poll: the server stops waiting on it (no 30 s linger)."""
+    poll = asyncio.create_task(raw(api, "getUpdates", timeout="30"))
+    call = await api.wait_for_poll()
+    poll.cancel()
+    await api.wait_until(lambda: call.done, within=5, what="the abandoned poll to end")
+    assert call.status == 0 and call.result is None
 
 
 # -- webhook ---------------------------------------------------------------------------------------------

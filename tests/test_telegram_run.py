@@ -39,8 +39,9 @@ async def test_run_polls_telegram_onboards_and_stops_on_sigterm(
     )
     mai = telegram_api.chat(telegram_api.new_user("Mai", "Đặng Thị"))
     try:
-        # The first start of a fresh interpreter takes a while: only the first wait is long.
-        await telegram_api.wait_for("getUpdates", within=60)
+        # The first start of a fresh interpreter takes a while: only the first wait is long. The
+        # bot is ready once its long poll arrives (its answer would come only at the poll's timeout).
+        await telegram_api.wait_for_poll(within=60)
         consent = await mai.start(expect="Bạn có đồng ý không?")
         assert "Tôi đồng ý" in consent.labels
         await mai.tap("Tôi đồng ý", expect="Bạn ở phường/xã nào?")

@@ -8,8 +8,11 @@ records every request, checks each against the published spec (``telegram_spec``
 chat's conversation, and can inject faults per method and chat (429, 403, 400, 500, slow answers,
 dropped connections) while counting what was really delivered to each chat.
 
-Waiting is event-driven: ``wait_for``/``wait_for_message``/``wait_until`` wake on every request
-the server answers; their timeouts are safety nets, never the thing a test measures.
+Waiting is event-driven: ``wait_for``/``wait_for_poll``/``wait_for_message``/``wait_until`` wake
+on every request the server receives or answers; their timeouts are safety nets, never the thing a
+test measures. The server never holds anyone up either: a long poll ends as soon as an update
+arrives, a newer poll starts, its client goes away (a bot that stops) or the server stops, and a
+slow answer (``Fault.slow``) ends when the server stops.
 
     async with FakeTelegram() as api:
         ann = api.chat(api.new_user("An"))
@@ -21,6 +24,7 @@ the server answers; their timeouts are safety nets, never the thing a test measu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import socket
@@ -245,7 +249,7 @@ class Call:
     files: dict[str, Upload]
     at: float  # time.perf_counter() when it arrived
     status: int = 0  # HTTP status answered; 0 while pending or when the connection was dropped
-    done: bool = False  # answered, or its connection dropped
+    done: bool = False  # answered, or its connection dropped (by a fault, or by the client leaving)
     result: Any = None
     description: str = ""
     fault: Fault | None = None
@@ -322,6 +326,7 @@ class FakeTelegram:
         self._arrived = asyncio.Event()
         self._poll_generation = 0
         self._closing = False
+        self._stopping = asyncio.Event()  # set by stop(): the fake's own waits end at once
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._webhook_task: asyncio.Task[None] | None = None
@@ -361,7 +366,11 @@ class FakeTelegram:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        # A client that goes away ends its request's handler at once (handler_cancellation): a
+        # bot that stops cancels its long poll, and the server stops waiting on it too.
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=1.0, handler_cancellation=True
+        )
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
@@ -371,6 +380,7 @@ class FakeTelegram:
 
     async def stop(self) -> None:
         self._closing = True
+        self._stopping.set()
         self._wake_pollers()
         if self._webhook_task is not None:
             self._webhook_task.cancel()
@@ -544,8 +554,10 @@ class FakeTelegram:
         after: int = 0,
         where: Callable[[Call], bool] | None = None,
         within: float = WAIT,
+        answered: bool = True,
     ) -> Call:
-        """The first answered request after position ``after`` that matches."""
+        """The first answered request after position ``after`` that matches (with
+        ``answered=False``: the first one that arrived, answered or still pending)."""
         methods = {method} if isinstance(method, str) else set(method) if method is not None else None
         chat = None if chat_id is None else str(chat_id)
         position = after
@@ -564,7 +576,7 @@ class FakeTelegram:
             found: Call | None = None
             still: list[Call] = []
             for call in unanswered:
-                if not call.done:
+                if not call.done and answered:
                     still.append(call)
                 elif found is None and matches(call):
                     found = call
@@ -573,13 +585,19 @@ class FakeTelegram:
             while found is None and position < len(calls):
                 call = calls[position]
                 position += 1
-                if not call.done:
+                if not call.done and answered:
                     unanswered.append(call)
                 elif matches(call):
                     found = call
             return found
 
         return await self._wait(find, within, f"request {methods or 'any'} to chat {chat}", chat)
+
+    async def wait_for_poll(self, *, after: int = 0, within: float = WAIT) -> Call:
+        """The bot's first ``getUpdates`` after ``after``, as soon as it arrives: the bot is polling.
+
+        Not its answer: a long poll with nothing to deliver is answered only at its timeout."""
+        return await self.wait_for("getUpdates", after=after, within=within, answered=False)
 
     async def wait_for_message(
         self, chat_id: str | int, *, contains: str | None = None, after: int = 0, within: float = WAIT
@@ -671,6 +689,12 @@ class FakeTelegram:
             return self._answer(call, 200, result)
         except ApiError as error:
             return self._answer(call, error.status, None, error.description, error.retry_after)
+        except asyncio.CancelledError:
+            # The client went away before the answer (e.g. a long poll of a bot that stopped).
+            if not call.done:
+                call.done = True
+                self._notify()
+            raise
 
     def _check(self, call: Call) -> None:
         assert self.spec is not None
@@ -731,7 +755,9 @@ class FakeTelegram:
         if fault.deliver:
             result = await self._run(call)
         if fault.delay:
-            await asyncio.sleep(fault.delay)  # the fake's own slowness, not a test waiting
+            # The fake's own slowness, not a test waiting; it ends when the server stops.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), fault.delay)
         if fault.drop:
             call.result, call.done = result, True
             if request.transport is not None:

@@ -64,6 +64,7 @@ class FakeZaloApi:
         self._updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._injected: dict[str, deque[Injected]] = {}
         self._changed = asyncio.Condition()
+        self._stopping = asyncio.Event()  # set by stop(): long polls still waiting answer at once
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -71,8 +72,9 @@ class FakeZaloApi:
     async def start(self) -> FakeZaloApi:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
-        # Long polls still waiting are cut short at stop instead of holding teardown up.
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+        # A client that goes away ends its long poll at once; stop() answers those still waiting,
+        # so neither holds teardown up.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -82,6 +84,7 @@ class FakeZaloApi:
         return self
 
     async def stop(self) -> None:
+        self._stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -189,11 +192,17 @@ class FakeZaloApi:
         if self.webhook_url:
             return _error(400, "webhook is active: use deleteWebhook before getUpdates", status=200)
         timeout = float(body.get("timeout", 30))
+        update = asyncio.ensure_future(self._updates.get())
+        stopping = asyncio.ensure_future(self._stopping.wait())
         try:
-            async with asyncio.timeout(timeout):
-                return await self._updates.get()
-        except TimeoutError:
-            return _error(EMPTY_POLL_CODE, status=200)
+            await asyncio.wait((update, stopping), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not update.done():
+                update.cancel()
+        if update.done() and not update.cancelled():
+            return update.result()
+        return _error(EMPTY_POLL_CODE, status=200)  # the poll's timeout, or the server stops
 
     async def _api_setWebhook(self, body: dict[str, Any]) -> Any:
         url, secret = body.get("url"), body.get("secret_token")
