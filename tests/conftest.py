@@ -55,3 +55,13 @@ async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[Runtime]:
 def chat(app: Runtime) -> Transcript:
     """A terminal-channel conversation as family user ``console:fam``."""
     return Transcript(app.router, "fam")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say once, at the end, when the Bot API spec was not found (its checks were skipped)."""
+    from tests.fakes.telegram_spec import SPEC_NOTE, load_spec, spec_path
+
+    if load_spec.cache_info().currsize and load_spec() is None:
+        terminalreporter.write_sep(
+            "-", f"Bot API spec not at {spec_path()}: request checks skipped ({SPEC_NOTE})", yellow=True
+        )

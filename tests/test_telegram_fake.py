@@ -18,10 +18,10 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.request import HTTPXRequest
 
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, Fault
-from tests.fakes.telegram_spec import check_request, html_problem, load_spec
+from tests.fakes.telegram_spec import SPEC_NOTE, check_request, html_problem, load_spec
 
 SPEC = load_spec()
-needs_spec = pytest.mark.skipif(SPEC is None, reason="../shared/reference/telegram-bot-api.json is absent")
+needs_spec = pytest.mark.skipif(SPEC is None, reason=f"Bot API spec not found ({SPEC_NOTE})")
 
 
 @pytest.fixture

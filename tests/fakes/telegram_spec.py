@@ -17,9 +17,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# The reference lives beside the repository and must not be copied into it.
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "reference" / "telegram-bot-api.json"
+# The reference lives in the workplace's shared folder, beside the repository or above it, and its
+# README asks that it not be copied into the project (so it is looked for, never vendored).
+SPEC_NAME = Path("shared") / "reference" / "telegram-bot-api.json"
 SPEC_ENV = "TELEGRAM_BOT_API_SPEC"
+
+
+def _find_reference() -> Path:
+    here = Path(__file__).resolve()
+    for folder in here.parents:
+        if (folder / SPEC_NAME).is_file():
+            return folder / SPEC_NAME
+    return here.parents[3] / SPEC_NAME
+
+
+DEFAULT_SPEC_PATH = _find_reference()
+SPEC_NOTE = (
+    f"looked for {SPEC_NAME} in every folder above the repository; set {SPEC_ENV} to its path "
+    "to check every request the bot sends against it"
+)
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
