@@ -21,10 +21,11 @@ from bot.clock import Clock
 from bot.config import Settings
 
 if TYPE_CHECKING:
+    from bot.context import Turn
     from bot.delivery.errors import Deliverer
     from bot.delivery.worker import ChannelLimits, DeliveryWorker
     from bot.feature import Feature
-    from bot.router import Router
+    from bot.router import QuestionHandler, Router
     from bot.services import Services
     from handlers.admin.feature import AdminFeature
     from handlers.broadcast.feature import BroadcastFeature
@@ -101,7 +102,25 @@ def build_router(services: Services, features: Features) -> Router:
         features.onboarding.consent_answer, features.faq.guest, features.onboarding.consent_notice
     )
     router.set_fallback(features.faq.free_text)
+    router.set_question_handler(_confident_answer(features.faq))
     return router
+
+
+def _confident_answer(faq: FaqFeature) -> QuestionHandler:
+    """A question typed in the middle of a form: the knowledge base's answer when it is sure
+    (no topic buttons, no handoff, nothing logged); otherwise the step's own hint."""
+    from handlers.faq.commands import HELP_TOPIC
+
+    async def answer(turn: Turn) -> bool:
+        service = faq.service.get()
+        found = service.match((turn.msg.text or "").strip())
+        topic = service.topic(found.topic, turn.person.language) if found.topic else None
+        if topic is None or topic.id == HELP_TOPIC:
+            return False
+        turn.say(service.render(topic))
+        return True
+
+    return answer
 
 
 @dataclass(slots=True)

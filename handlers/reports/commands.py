@@ -49,14 +49,15 @@ def payload(prefix: str, weeks: int, area: Area | None) -> str:
 
 
 def may_see(turn: Turn, scope: Area | None) -> bool:
-    person = turn.person
-    if person.role == Role.ADMIN:
-        return True
-    return scope is not None and person.role == Role.OFFICER and person.can_see(scope)
+    """An area's figures (None: every area) are for the officers of that area and above."""
+    if turn.person.role < Role.OFFICER:
+        return False
+    mine = turn.person.scope()
+    return mine.everywhere or (scope is not None and mine.contains(scope))
 
 
 def _home(turn: Turn) -> Area | None:
-    return turn.person.officer_area if turn.person.role < Role.ADMIN else None
+    return turn.person.scope().area
 
 
 def _readings(args: str) -> list[tuple[int | None, str]]:
@@ -119,9 +120,7 @@ async def _scope_from_args(turn: Turn, args: str, prefix: str) -> tuple[bool, Ar
 async def _scope_from_payload(turn: Turn) -> tuple[bool, Area | None, int]:
     """(allowed, scope, weeks) of a pressed button, after checking who pressed it."""
     _prefix, weeks_text, token = [*(turn.msg.payload or "").split(":", 2), "", ""][:3]
-    if turn.person.role < Role.OFFICER:
-        turn.say(_("Sorry, this command is only for officers or administrators of the association."))
-        return False, None, 0
+    turn.person.require_officer()
     weeks = int(weeks_text) if weeks_text.isdigit() and 1 <= int(weeks_text) <= MAX_WEEKS else DEFAULT_WEEKS
     store = turn.services.store.read
     scope: Area | None = None
