@@ -350,8 +350,11 @@ def match(text: str, options: Sequence[Option], *, numbers: bool = True, exact: 
             return _settle(found, typed, None)
     if exact:
         return Match()
+    # Beyond whole labels and aliases, an answer of only common little words names nothing.
+    weak = words().weak
+    strong = [[r for r in group if any(w[1] not in weak for w in r)] for group in (readings, bare)]
     for test in (_part,) if asking else (_part, None, _fuzzy):
-        for group in (readings, bare):
+        for group in strong:
             found = _mentioned(group, phrases) if test is None else pick(test, group)
             settled = _settle(found, typed, negated)
             if settled.chosen is not None or settled.candidates:
@@ -481,6 +484,23 @@ def is_question(text: str) -> bool:
     if len(_without_fillers(typed)) < 3:
         return False
     return any(_same(typed[-1:], tail.words) for tail in data.question_tails)
+
+
+def touches(text: str, option: Option) -> bool:
+    """Some typed word (abbreviations spelled out) is, starts, or is one typo from a word of the
+    option's label or aliases: the least a typed answer must do to name that option."""
+    words_of = [w for p in option.phrases() for w in p.words]
+    return any(
+        _fits(typed, word, fuzzy=True)
+        for reading in _readings(Phrase.of(text))
+        for typed in reading
+        for word in words_of
+    )
+
+
+def negates(text: str) -> bool:
+    """The answer says "no", "not", "don't"… before anything else (see ``_negations``)."""
+    return bool(_negations(Phrase.of(text).words, text))
 
 
 def looks_like_a_choice(text: str, options: Sequence[Option]) -> bool:

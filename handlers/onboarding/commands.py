@@ -50,7 +50,10 @@ async def lang_command(turn: Turn, args: str) -> None:
         return
     turn.say(
         _("Choose your language:"),
-        [Button("Tiếng Việt", "lang:vi"), Button("English", "lang:en")],
+        [
+            Button("Tiếng Việt", "lang:vi", ("tieng viet", "vietnamese", "vi")),
+            Button("English", "lang:en", ("english", "tieng anh", "en")),
+        ],
     )
 
 

@@ -26,6 +26,8 @@ EVERYWHERE = "*"  # the <area> of "every area" (administrators)
 HASHED = "~"  # an area id too long (or not ASCII) for a payload travels as a short hash
 MAX_CHOICES = 10
 WEEK_WORDS = frozenset({"tuan", "week", "weeks"})
+UP = ("@back", "len", "cap tren", "up")
+FILES = ("excel", "csv", "tep", "xuat", "tai ve", "files")
 # Apps that show no monospace text get a line per row instead of a table.
 PROPORTIONAL_CHANNELS = frozenset({"zalo"})
 
@@ -170,17 +172,18 @@ def _buttons(turn: Turn, report: WeeklyReport, weeks: int) -> list[list[Button]]
     rows = [areas[i : i + 2] for i in range(0, len(areas), 2)]
     nav: list[Button] = []
     if report.up is not None and may_see(turn, report.up):
-        nav.append(Button(_("⬆ {area}").format(area=report.up.name), payload(VIEW, weeks, report.up)))
+        nav.append(Button(_("⬆ {area}").format(area=report.up.name), payload(VIEW, weeks, report.up), UP))
     elif report.up_to_all and may_see(turn, None):
-        nav.append(Button(_("⬆ All areas"), payload(VIEW, weeks, None)))
+        nav.append(Button(_("⬆ All areas"), payload(VIEW, weeks, None), UP))
     other = 52 if weeks < 52 else DEFAULT_WEEKS
     nav.append(
         Button(
             ngettext("Last {n} week", "Last {n} weeks", other).format(n=other),
             payload(VIEW, other, report.scope),
+            ("tuan", "weeks"),
         )
     )
-    nav.append(Button(_("Excel and CSV files"), payload(EXPORT, weeks, report.scope)))
+    nav.append(Button(_("Excel and CSV files"), payload(EXPORT, weeks, report.scope), FILES))
     rows.append(nav)
     return rows
 
