@@ -185,11 +185,14 @@ class Option:
         return tuple(p for p in found if len(p))
 
     @property
+    def refusal(self) -> bool:
+        """The "no" or "cancel" of its menu (aliases ``@no``/``@cancel``)."""
+        return "@no" in self.aliases or "@cancel" in self.aliases
+
+    @property
     def negative(self) -> bool:
-        """A "no" of its menu: its label says not, or it is the no/cancel of a question."""
-        if "@no" in self.aliases or "@cancel" in self.aliases:
-            return True
-        return bool(_negations(Phrase.of(self.label).words, ""))
+        """Its words say "not": a refusal, or a label like "Tôi không đồng ý"."""
+        return self.refusal or bool(_negations(Phrase.of(self.label).words, ""))
 
 
 def translated(options: Iterable[Option]) -> list[Option]:
@@ -279,7 +282,10 @@ def _part_of(typed: Sequence[Word], phrase: Phrase, fuzzy: bool) -> bool:
 
 
 def _substantial(phrase: Phrase) -> bool:
-    """Strong enough to name a choice from inside a longer answer."""
+    """Strong enough to name a choice from inside a longer answer (a bare "không" is not: inside
+    an answer it negates the rest, see ``_negated_pick``)."""
+    if all(words().is_negation(w) for w in phrase.words):
+        return False
     if len(phrase) >= 2:
         return True
     word = phrase.folded[0]
@@ -406,17 +412,25 @@ def _settle(found: list[Option], typed: Phrase, negated: bool | None) -> Match:
     return Match(candidates=tuple(found))
 
 
+# Aliases of the option that says "yes, do it" in a menu: negating it means the menu's "no".
+_GO_AHEAD = frozenset({"@yes", "@send", "@save", "@approve"})
+
+
 def _negated_pick(typed: Phrase, options: Sequence[Option], raw: str) -> Match:
-    """ "ko luu", "dung gui": a yes/no question answered by negating its yes is its no."""
-    negative = [o for o in options if o.negative]
-    if len(options) != 2 or len(negative) != 1:
+    """ "ko luu", "dung gui", "ko xoa": negating a menu's go-ahead picks its one "no" (in a yes/no
+    question, negating the yes). Negating anything else ("ko sua") picks nothing."""
+    negative = [o for o in options if o.refusal]
+    if len(negative) != 1:
         return Match()
+    targets = [o for o in options if not o.negative and (len(options) == 2 or _GO_AHEAD & set(o.aliases))]
     places = set(_negations(typed.words, raw))
     rest = _without_fillers(tuple(w for i, w in enumerate(typed.words) if i not in places))
-    positive = next(o for o in options if not o.negative)
-    ps = positive.phrases()
-    if not rest or _fuzzy(rest, ps) or _mentioned([rest], [(positive, ps)]):
-        return Match(chosen=negative[0])
+    if not rest:
+        return Match(chosen=negative[0]) if len(options) == 2 else Match()
+    for target in targets:
+        ps = target.phrases()
+        if _fuzzy(rest, ps) or _mentioned([rest], [(target, ps)]):
+            return Match(chosen=negative[0])
     return Match()
 
 

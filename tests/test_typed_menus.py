@@ -516,3 +516,266 @@ async def test_a_declined_invite_is_forgotten(app: Runtime, new_person: NewPerso
     await person.say("/start")
     text = await person.say("dong y")
     assert "phường/xã nào" in text and "cán bộ khuyến học phụ trách" not in text
+
+
+# -- the declaration form, step by step -----------------------------------------------------------
+FORM_TO_MORE = ("/khaibao", "Trần Văn Bình", "dung", "1980", "tu hoc", "co", "xong")
+FORM_TO_COMM = (*FORM_TO_MORE, "du roi", "xong")
+FORM_TO_SUMMARY = (*FORM_TO_COMM, "thuong xuyen", "bo qua")
+
+
+last_person: list[Person] = []
+
+
+async def in_form(new_person: NewPerson, answers: tuple[str, ...]) -> Person:
+    person = await family(new_person)
+    last_person[:] = [person]
+    for answer in answers:
+        await person.say(answer)
+    return person
+
+
+async def draft_of(app: Runtime, person: Person) -> dict:
+    user = await app.services.store.read.users.by_key(person.key)
+    assert user is not None
+    return (await app.services.store.read.conversations.load(user.id)).draft
+
+
+MORE_ROWS: list[Row] = [
+    ("Thêm thành viên", "them", "Thành viên thứ 2"),
+    ("Thêm thành viên", "co", "Thành viên thứ 2"),
+    ("Thêm thành viên", "còn", "Thành viên thứ 2"),
+    ("Đã đủ, không còn ai", "ko", "điều kiện học tập nào"),
+    ("Đã đủ, không còn ai", "het", "điều kiện học tập nào"),
+    ("Đã đủ, không còn ai", "khong con ai", "điều kiện học tập nào"),
+    ("Đã đủ, không còn ai", "du roi", "điều kiện học tập nào"),
+]
+
+
+async def test_declaration_anyone_else(new_person: NewPerson) -> None:
+    await run_rows(MORE_ROWS, lambda: in_form(new_person, FORM_TO_MORE), nothing)
+
+
+RELATION_ROWS: list[Row] = [
+    ("Vợ hoặc chồng", "vợ", "2. Vợ hoặc chồng: người này sinh năm nào?"),
+    ("Vợ hoặc chồng", "chong", "2. Vợ hoặc chồng: người này sinh năm nào?"),
+    ("Con", "con gai", "2. Con: người này sinh năm nào?"),
+    ("Con dâu hoặc con rể", "con dau", "2. Con dâu hoặc con rể: người này sinh năm nào?"),
+    ("Ông hoặc bà", "ong noi", "2. Ông hoặc bà: người này sinh năm nào?"),
+    ("Bố hoặc mẹ", "me", "2. Bố hoặc mẹ: người này sinh năm nào?"),
+    ("Anh, chị hoặc em", "em", "2. Anh, chị hoặc em: người này sinh năm nào?"),
+    ("Cháu", "cháu ngoại", "2. Cháu: người này sinh năm nào?"),
+    ("Vợ hoặc chồng", "hàng xóm", "Xin lỗi, tôi chưa rõ ý bạn"),
+]
+
+
+async def test_declaration_relation(new_person: NewPerson) -> None:
+    await run_rows(RELATION_ROWS, lambda: in_form(new_person, (*FORM_TO_MORE, "them")), nothing)
+
+
+LEARNING_ROWS: list[Row] = [
+    ("Tự học", "tu hoc", "l=self_study"),
+    ("Cao đẳng, đại học", "dai hoc", "l=college"),
+    ("Cao đẳng, đại học", "đh", "l=college"),
+    ("Hiện không đi học", "khong", "l=none"),
+    ("Hiện không đi học", "ko di hoc", "l=none"),
+    ("Trung học cơ sở (cấp 2)", "cap 2", "l=lower_sec"),
+    ("Không thể học (do sức khỏe hoặc khuyết tật)", "khuyet tat", "l=unable"),
+    ("Tự học", "hoc", "Bạn muốn chọn mục nào?"),  # several fit: which one?
+]
+
+
+async def test_declaration_learning(app: Runtime, new_person: NewPerson) -> None:
+    for shown, typed, chosen in LEARNING_ROWS:
+        stored = chosen.removeprefix("l=") if chosen.startswith("l=") else None
+        reach = lambda: in_form(new_person, FORM_TO_MORE[:4])  # noqa: E731
+        await run_rows([(shown, typed, "" if stored else chosen)], reach, nothing)
+        if stored:
+            person_draft = await draft_of(app, last_person[0])
+            member = person_draft.get("cur") or person_draft["m"][0]
+            assert member["l"] == stored, typed
+
+
+CHECKLIST_ROWS: list[Row] = [
+    ("Đọc sách hoặc báo", "3", "Đã chọn: Đọc sách hoặc báo"),
+    ("Đọc sách hoặc báo", "doc sach", "Đã chọn: Đọc sách hoặc báo"),
+    ("Lớp tập huấn hoặc bồi dưỡng", "1 3", "Đã chọn: Lớp tập huấn hoặc bồi dưỡng, Đọc sách hoặc báo"),
+    ("Lớp tập huấn hoặc bồi dưỡng", "1,3", "Đã chọn: Lớp tập huấn hoặc bồi dưỡng, Đọc sách hoặc báo"),
+    ("Lớp tập huấn hoặc bồi dưỡng", "1 và 3", "Đã chọn: Lớp tập huấn hoặc bồi dưỡng, Đọc sách hoặc báo"),
+    ("Xong", "xong", "Đã ghi: 1. Chủ hộ, sinh năm 1980."),
+    ("Xong", "7", "Đã ghi: 1. Chủ hộ, sinh năm 1980."),
+    ("Không có mục nào", "khong co muc nao", "Đã ghi: 1. Chủ hộ, sinh năm 1980."),
+    ("Đọc sách hoặc báo", "3 xong", "Đã ghi: 1. Chủ hộ, sinh năm 1980."),
+    ("Đọc sách hoặc báo", "1 9", "Xin lỗi, tôi chưa hiểu “9”"),
+]
+
+
+async def test_declaration_checklist(new_person: NewPerson) -> None:
+    await run_rows(CHECKLIST_ROWS, lambda: in_form(new_person, FORM_TO_MORE[:6]), nothing)
+
+
+COMMUNITY_ROWS: list[Row] = [
+    ("Thường xuyên (nhiều lần trong năm)", "thuong xuyen", "ghi chú"),
+    ("Thỉnh thoảng (1–2 lần)", "thinh thoang", "ghi chú"),
+    ("Năm nay chưa tham gia", "chua", "ghi chú"),
+    ("Năm nay chưa tham gia", "chưa tham gia", "ghi chú"),
+    ("Năm nay chưa tham gia", "ko", "ghi chú"),
+]
+
+
+async def test_declaration_community(app: Runtime, new_person: NewPerson) -> None:
+    expected = {"thuong xuyen": "often", "thinh thoang": "sometimes"}
+
+    async def stored(person: Person, typed: str, chosen: str) -> None:
+        assert (await draft_of(app, person))["e"] == expected.get(typed, "never"), typed
+
+    await run_rows(COMMUNITY_ROWS, lambda: in_form(new_person, FORM_TO_COMM), stored)
+
+
+SUMMARY_FORM_ROWS: list[Row] = [
+    ("Gửi bản khai báo", "gui", "đã được gửi"),
+    ("Gửi bản khai báo", "nộp", "đã được gửi"),
+    ("Gửi bản khai báo", "1", "đã được gửi"),
+    ("Sửa tên chủ hộ", "sua ten", "họ và tên chủ hộ"),
+    ("Sửa thành viên", "sua 4", "thành viên nào"),
+    ("Sửa địa bàn", "sua dia ban", "phường/xã nào"),
+    ("Sửa ghi chú", "sua ghi chu", "ghi chú gì"),
+    ("Gửi bản khai báo", "ko gui", "Xin lỗi, tôi chưa rõ ý bạn"),
+]
+
+
+async def test_declaration_summary(app: Runtime, new_person: NewPerson) -> None:
+    async def sent(person: Person, typed: str, chosen: str) -> None:
+        user = await app.services.store.read.users.by_key(person.key)
+        assert user is not None
+        declaration = await app.services.store.read.declarations.for_user(user.id, 2026)
+        assert (declaration is not None) == (chosen == "đã được gửi"), typed
+
+    await run_rows(SUMMARY_FORM_ROWS, lambda: in_form(new_person, FORM_TO_SUMMARY), sent)
+
+
+# -- announcements ------------------------------------------------------------------------------------
+AUDIENCE_ROWS: list[Row] = [
+    ("Mọi người ở Phường Liên Bảo", "moi nguoi", "kind=area"),
+    ("Các gia đình đã khai báo", "da khai bao", "kind=declared"),
+    ("Các gia đình chưa khai báo", "chua khai bao", "kind=not_declared"),
+    ("Một thôn/tổ dân phố", "mot thon", "Thôn/tổ dân phố nào?"),
+    ("Người đã đăng ký một buổi tập huấn", "buoi tap huan", "Buổi nào?"),
+]
+
+
+async def test_broadcast_audience(app: Runtime, new_person: NewPerson) -> None:
+    author = await officer(app, new_person)
+
+    async def reach() -> Person:
+        await author.say("/huy")
+        await author.say("/thongbao")
+        return author
+
+    for shown, typed, chosen in AUDIENCE_ROWS:
+        shows = "Gõ nội dung thông báo" if chosen.startswith("kind=") else chosen
+        await run_rows([(shown, typed, shows)], reach, nothing)
+        if chosen.startswith("kind="):
+            assert (await draft_of(app, author))["kind"] == chosen[5:], typed
+
+
+PART_ROWS: list[Row] = [
+    ("Tổ dân phố 1", "to 2", "lien_bao.tdp2"),
+    ("Tổ dân phố 1", "tdp 3", "lien_bao.tdp3"),
+    ("Tổ dân phố 1", "tổ dân phố 1", "lien_bao.tdp1"),
+]
+
+
+async def test_broadcast_village(app: Runtime, new_person: NewPerson) -> None:
+    author = await officer(app, new_person)
+
+    async def reach() -> Person:
+        await author.say("/huy")
+        await author.say("/thongbao")
+        await author.say("mot thon")
+        return author
+
+    for shown, typed, area in PART_ROWS:
+        await run_rows([(shown, typed, "Gõ nội dung thông báo")], reach, nothing)
+        assert (await draft_of(app, author))["area"] == area, typed
+
+
+WHEN_ROWS: list[Row] = [
+    ("Không kèm ảnh", "khong kem anh", "Gửi lúc nào?"),
+    ("Không kèm ảnh", "ko", "Gửi lúc nào?"),
+    ("Không kèm ảnh", "bo qua", "Gửi lúc nào?"),
+]
+SEND_ROWS: list[Row] = [
+    ("Gửi ngay", "gui ngay", "Xem trước"),
+    ("Gửi ngay", "ngay", "Xem trước"),
+    ("Hẹn giờ", "hen gio", "Gõ ngày giờ"),
+    ("Hẹn giờ", "8h30 28/11", "Xem trước"),
+]
+CONFIRM_SEND_ROWS: list[Row] = [
+    ("Gửi", "gui", "Đang gửi thông báo"),
+    ("Sửa nội dung", "sua", "Gõ nội dung thông báo"),
+    ("Hủy", "thoi", "Thông báo chưa được gửi"),
+    ("Hủy", "ko gui", "Thông báo chưa được gửi"),
+]
+
+
+async def test_broadcast_picture_time_and_confirmation(app: Runtime, new_person: NewPerson) -> None:
+    author = await officer(app, new_person)
+
+    async def to_photo() -> Person:
+        for answer in ("/huy", "/thongbao", "moi nguoi", "Họp tổ dân phố tối thứ Sáu lúc 19h30."):
+            await author.say(answer)
+        return author
+
+    async def to_when() -> Person:
+        await to_photo()
+        await author.say("khong kem anh")
+        return author
+
+    async def to_confirm() -> Person:
+        await to_when()
+        await author.say("gui ngay")
+        return author
+
+    await run_rows(WHEN_ROWS, to_photo, nothing)
+    await run_rows(SEND_ROWS, to_when, nothing)
+    await run_rows(CONFIRM_SEND_ROWS, to_confirm, nothing)
+
+
+# -- one's own data and language --------------------------------------------------------------------
+DELETE_ROWS: list[Row] = [
+    ("Không, giữ lại", "ko", "Chưa xóa gì"),
+    ("Không, giữ lại", "ko xoa", "Chưa xóa gì"),
+    ("Không, giữ lại", "giu lai", "Chưa xóa gì"),
+    ("Có, xóa dữ liệu của tôi", "của", "“có” hoặc “không”"),
+    ("Có, xóa dữ liệu của tôi", "co", "dữ liệu của bạn đã được xóa"),
+]
+
+
+async def test_delete_my_data(app: Runtime, new_person: NewPerson) -> None:
+    async def reach() -> Person:
+        person = await family(new_person)
+        await person.say("/xoadulieu")
+        return person
+
+    async def kept(person: Person, typed: str, chosen: str) -> None:
+        user = await app.services.store.read.users.by_key(person.key)
+        assert (user is None) == (chosen == "dữ liệu của bạn đã được xóa"), typed
+
+    await run_rows(DELETE_ROWS, reach, kept)
+
+
+LANGUAGE_ROWS: list[Row] = [
+    ("English", "english", "From now on I will write to you in English."),
+    ("English", "tieng anh", "From now on I will write to you in English."),
+    ("Tiếng Việt", "tiếng việt", "Từ giờ tôi sẽ trả lời bạn bằng tiếng Việt."),
+]
+
+
+async def test_language(new_person: NewPerson) -> None:
+    async def reach() -> Person:
+        person = await family(new_person)
+        await person.say("/ngonngu")
+        return person
+
+    await run_rows(LANGUAGE_ROWS, reach, nothing)
