@@ -519,17 +519,18 @@ def negates(text: str) -> bool:
 
 def looks_like_a_choice(text: str, options: Sequence[Option]) -> bool:
     """An attempt at one of the options that missed: a number, or a short answer (three words at
-    most, not a question) most of whose words are words of the options or of their aliases."""
+    most besides fillers and negations, not a question) whose every word is, starts, or is one typo
+    from a word of the options. A new question sharing a word or two with them is not one."""
     if number_in(text) is not None:
         return True
     if is_question(text):
         return False
-    typed = _without_fillers(Phrase.of(text).words)
+    data = words()
+    typed = [w for w in _without_fillers(Phrase.of(text).words) if not data.is_negation(w)]
     if not typed or len(typed) > 3:
         return False
     known = [w for o in options for p in o.phrases() for w in p.words]
-    fitting = sum(1 for t in typed if any(_fits(t, w, fuzzy=len(t[1]) >= 5) for w in known))
-    return fitting * 2 > len(typed)
+    return all(any(_fits(t, w, fuzzy=len(t[1]) >= 4) for w in known) for t in typed)
 
 
 # -- menus kept in the conversation state ------------------------------------------------------

@@ -313,7 +313,7 @@ class Router:
             if turn.person.role == Role.GUEST:
                 await self.guest(turn)
                 return
-            turn.say(_("Sorry, this command is only for officers or administrators of the association."))
+            turn.say(Forbidden().text())
             return
         active = self.flows.get(turn.state.flow or "")
         if command.starts_flow and active is not None and active.has_step(turn.state.step):

@@ -203,6 +203,8 @@ def test_questions_and_attempts() -> None:
     assert match("quay ve", SESSION_SCREEN).chosen is None and looks_like_a_choice("quay ve", SESSION_SCREEN)
     assert looks_like_a_choice("9", SESSION_SCREEN)
     assert not looks_like_a_choice("gia lua hom nay", SESSION_SCREEN)
+    assert looks_like_a_choice("khong dang ky", SESSION_SCREEN)
+    assert not looks_like_a_choice("gia dinh van hoa", [Option("t", "Gia đình học tập: tiêu chí")])
     assert not looks_like_a_choice("lich hoc the nao?", SESSION_SCREEN)
 
 

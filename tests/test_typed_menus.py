@@ -779,3 +779,13 @@ async def test_language(new_person: NewPerson) -> None:
         return person
 
     await run_rows(LANGUAGE_ROWS, reach, nothing)
+
+
+async def test_a_new_question_after_an_answer_is_a_question(new_person: NewPerson) -> None:
+    """Topics offered after an answer are a menu too, but a new question sharing a word or two
+    with them is answered, not met with the menu again."""
+    person = await family(new_person)
+    text = await person.say("tieu chi gia dinh hoc tap")
+    assert "Gia đình học tập: tiêu chí" in text and person.choices()
+    text = await person.say("gia dinh van hoa")
+    assert ASKED_AGAIN not in text and "Gia đình văn hóa" in text
