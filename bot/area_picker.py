@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.choice import Option, buttons
 from bot.context import Answer, Turn
-from bot.flow import Option, Reask, option_buttons, pick
+from bot.flow import choose
 from bot.i18n import _
-from bot.model import Button
 from bot.text import esc
 from storage.areas import Area
 
@@ -54,19 +54,28 @@ class AreaPicker:
         pages = max(1, -(-len(children) // PAGE_SIZE))
         page = min(int(draft.get(self.page_key, 0)), pages - 1)
         shown = children[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-        buttons = option_buttons(self.step, [Option(a.id, a.name) for a in shown])
-        if page + 1 < pages:
-            buttons.append(Button(_("More…"), f"{self.step}:+more"))
+        shown_options = [Option(a.id, a.name) for a in shown] + self._extras(pages, page, parent, draft)
         if self.parent_key in draft and parent is not None:
-            buttons.append(Button(_("My village or group is not listed"), f"{self.step}:+here"))
-            buttons.append(Button(_("Back"), f"{self.step}:+back"))
             question = _(self.level_question).format(ward=esc(parent.name))
         else:
             question = _(self.top_question)
         if pages > 1:
             question += "\n" + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
-        turn.say(question + "\n" + _("Tap a button, or type its number or name."), buttons)
+        turn.say(
+            question + "\n" + _("Tap a button, or type its number or name."),
+            buttons(self.step, shown_options),
+        )
         return True
+
+    def _extras(self, pages: int, page: int, parent: Area | None, draft: dict[str, object]) -> list[Option]:
+        """The buttons beside the areas: more, not listed, back."""
+        extras = []
+        if page + 1 < pages:
+            extras.append(Option("+more", _("More…"), ("@more",)))
+        if self.parent_key in draft and parent is not None:
+            extras.append(Option("+here", _("My village or group is not listed"), ("khong co", "khong thay")))
+            extras.append(Option("+back", _("Back"), ("@back",)))
+        return extras
 
     async def choose(self, turn: Turn, answer: Answer) -> str | None:
         """The area chosen: a leaf, or the shown level itself when the village is not listed.
@@ -75,6 +84,17 @@ class AreaPicker:
         """
         draft = turn.state.draft
         parent, children = await self._current(turn)
+        pages = max(1, -(-len(children) // PAGE_SIZE))
+        page = min(int(draft.get(self.page_key, 0)), pages - 1)
+        # Every area of the level can be named, not only those of the page on screen.
+        options = [Option(a.id, a.name) for a in children] + self._extras(pages, page, parent, draft)
+        chosen = choose(
+            turn,
+            self.step,
+            options,
+            _("I could not find that in the list. Please choose one of the buttons or type its number."),
+        )
+        answer = Answer(answer.text, f"{self.step}:{chosen.key}")
         if answer.payload == f"{self.step}:+more":
             draft[self.page_key] = int(draft.get(self.page_key, 0)) + 1
             return None
@@ -87,11 +107,6 @@ class AreaPicker:
             return None
         if answer.payload == f"{self.step}:+here" and parent is not None:
             return parent.id
-        chosen = pick(self.step, answer, [Option(a.id, a.name) for a in children])
-        if chosen is None:
-            raise Reask(
-                _("I could not find that in the list. Please choose one of the buttons or type its number.")
-            )
         if await turn.services.store.read.areas.children(chosen.key):
             draft[self.parent_key], draft[self.page_key] = chosen.key, 0
             return None

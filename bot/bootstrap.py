@@ -102,6 +102,7 @@ def build_router(services: Services, features: Features) -> Router:
         features.onboarding.consent_answer, features.faq.guest, features.onboarding.consent_notice
     )
     router.set_fallback(features.faq.free_text)
+    router.set_question_handler(features.faq.answer_in_step)
     return router
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
+from bot.choice import Menu
+from bot.i18n import _
 from bot.model import Attachment, Button, Incoming, Reply
 from bot.services import Services
 from bot.text import fold
@@ -25,6 +27,39 @@ class Role(IntEnum):
     FAMILY = 1
     OFFICER = 2
     ADMIN = 3
+
+
+class Forbidden(Exception):
+    """The person may not do this. Raised by ``Person.require_*`` and ``Person.scope``; the
+    router tells the person why, in their language, and the turn goes on no further."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or "")
+        self.message = message  # a message id (marked with N_), or None for the usual refusal
+
+    def text(self) -> str:
+        if self.message:
+            return _(self.message)
+        return _("Sorry, this command is only for officers or administrators of the association.")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where an officer acts: their area and everything below it; everywhere for administrators."""
+
+    area: Area | None  # None: everywhere
+
+    @property
+    def path(self) -> str | None:
+        """The area path to filter on (None: no filter)."""
+        return self.area.path if self.area is not None else None
+
+    @property
+    def everywhere(self) -> bool:
+        return self.area is None
+
+    def contains(self, area: Area) -> bool:
+        return self.area is None or self.area.contains(area)
 
 
 @dataclass(slots=True)
@@ -55,11 +90,30 @@ class Person:
             raise PermissionError("no consent yet")
         return self.user.id
 
+    def require_officer(self) -> None:
+        """Officers and administrators only (payloads can be forged: checked on the server)."""
+        if self.role < Role.OFFICER:
+            raise Forbidden()
+
+    def require_admin(self) -> None:
+        if self.role < Role.ADMIN:
+            raise Forbidden()
+
+    def scope(self) -> Scope:
+        """Where this person acts as an officer: everywhere for an administrator, the officer's
+        area and below for an officer; ``Forbidden`` for everyone else. An officer whose area is
+        missing is no officer (``role`` is family), so no caller has to decide what that means."""
+        if self.role == Role.ADMIN:
+            return Scope(None)
+        if self.role == Role.OFFICER and self.officer_area is not None:
+            return Scope(self.officer_area)
+        raise Forbidden()
+
     def can_see(self, area: Area) -> bool:
         """Server-side area check: admins see all, officers their area and below."""
-        if self.role == Role.ADMIN:
-            return True
-        return self.officer_area is not None and self.officer_area.contains(area)
+        if self.role < Role.OFFICER:
+            return False
+        return self.scope().contains(area)
 
 
 @dataclass(slots=True)
@@ -83,6 +137,11 @@ class Turn:
     services: Services
     router: Router
     replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def menu(self) -> Menu:
+        """The buttons on screen when this message came: the last thing the bot showed."""
+        return Menu.of(self.state.menu)
 
     @property
     def answer(self) -> Answer:

@@ -3,6 +3,11 @@
 A flow subclass defines, for each step name ``x``, ``ask_x(turn)`` (say the question) and
 ``on_x(turn, answer)`` (check the answer; return the next step, or ``DONE``). Raising ``Reask``
 gives the person a short hint and asks the same step again, so bad input never loses the draft.
+
+The step components every flow shares live here too, so a choice is asked and read one way:
+``choose`` (one option among buttons, by tap, number or words), ``Confirm`` (a yes/no question)
+and ``Checklist`` (several options, ticked one by one or typed at once, then "Xong"). The
+matching itself is ``bot.choice``.
 """
 
 from __future__ import annotations
@@ -11,20 +16,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from bot.choice import Option, Several, buttons, is_question, match, several, translated, yes_no_options
 from bot.context import Answer, Turn
 from bot.i18n import _
 from bot.model import Button
-from bot.text import fold
 
 DONE = ""
 
 
 class Reask(Exception):
-    """The answer does not fit this step: tell the person why and ask again."""
+    """The answer does not fit this step: tell the person why and ask again.
 
-    def __init__(self, hint: str) -> None:
+    With ``buttons`` (which one did you mean?), only the hint and those buttons are shown."""
+
+    def __init__(self, hint: str, buttons: Sequence[Button] = ()) -> None:
         super().__init__(hint)
         self.hint = hint
+        self.buttons = tuple(buttons)
+
+
+class NotChosen(Reask):
+    """The answer to a choice names none of its options (or several): the step waits for a
+    choice, so the answer is never taken for a question to the Q&A."""
 
 
 class StepFlow:
@@ -52,8 +65,7 @@ class StepFlow:
                 raise Reask(_("Sorry, I can only read text here. Please type your answer."))
             next_step = await getattr(self, f"on_{step}")(turn, turn.answer)
         except Reask as problem:
-            turn.say(problem.hint)
-            await self.ask(turn)
+            await self._reask(turn, problem)
             return
         if next_step == DONE:
             turn.state.clear_flow()
@@ -62,6 +74,24 @@ class StepFlow:
             turn.state.step = next_step
             await self.ask(turn)
 
+    async def _reask(self, turn: Turn, problem: Reask) -> None:
+        if problem.buttons:
+            turn.say(problem.hint + "\n" + _("(To stop, type /huy.)"), list(problem.buttons))
+            return
+        answer = turn.answer
+        # A step that takes typed text (a name, a year) and was sent a question: answer it, then
+        # ask the step again. A step waiting for a choice never sends its answers to the Q&A.
+        if (
+            not isinstance(problem, NotChosen)
+            and answer.payload is None
+            and is_question(answer.text)
+            and await turn.router.answer_question(turn)
+        ):
+            await self.ask(turn)
+            return
+        turn.say(problem.hint + "\n" + _("(To stop, type /huy.)"))
+        await self.ask(turn)
+
     async def on_done(self, turn: Turn) -> None:
         """Hook after the last step (the state is already cleared)."""
 
@@ -69,49 +99,153 @@ class StepFlow:
         return bool(step) and hasattr(self, f"ask_{step}") and hasattr(self, f"on_{step}")
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
-    key: str  # short ASCII, part of the button payload
-    label: str
-
-
+# -- choosing at a step ----------------------------------------------------------------------------
 def option_buttons(step: str, options: Sequence[Option]) -> list[Button]:
-    """Buttons for a step's options, with payload ``step:key``."""
-    return [Button(o.label, f"{step}:{o.key}") for o in options]
+    """Buttons for a step's options, with payload ``step:key`` (and the options' aliases)."""
+    return buttons(step, options)
+
+
+def choose(turn: Turn, step: str, options: Sequence[Option], hint: str | None = None) -> Option:
+    """The option picked at ``step``: its button, its number in the list on screen (the router
+    maps it to the button), or its words. Raises ``NotChosen`` with a hint otherwise (``hint``
+    when nothing fits); several options fitting equally are offered back ("which one?")."""
+    found = picked(step, turn.answer, options)
+    if isinstance(found, Option):
+        return found
+    if hint is not None and not found.buttons:
+        raise NotChosen(hint)
+    raise found
+
+
+def picked(step: str, answer: Answer, options: Sequence[Option]) -> Option | NotChosen:
+    if answer.payload is not None:
+        prefix = f"{step}:"
+        key = answer.payload[len(prefix) :] if answer.payload.startswith(prefix) else None
+        chosen = next((o for o in options if o.key == key), None)
+        return chosen or NotChosen(_("That button is no longer active. Please choose again."))
+    # Numbers only through the list on screen (mapped by the router): a list no longer shown is
+    # never answered by a number typed against it.
+    result = match(answer.text, options, numbers=False)
+    if result.chosen is not None:
+        return result.chosen
+    if result.ambiguous:
+        return NotChosen(_("Which one do you mean?"), buttons(step, result.candidates))
+    if result.number is not None:
+        return NotChosen(_("Please choose by the numbers of the list below."))
+    return NotChosen(_("Sorry, I did not catch which one you mean. Please choose from the list below."))
 
 
 def pick(step: str, answer: Answer, options: Sequence[Option]) -> Option | None:
-    """The option the person chose: by button (or its number, mapped by the router) or words."""
-    if answer.payload is not None:
-        prefix = f"{step}:"
-        if answer.payload.startswith(prefix):
-            key = answer.payload[len(prefix) :]
-            return next((o for o in options if o.key == key), None)
-        return None
-    text = answer.folded.strip(" .)")
-    if not text:
-        return None
-    labels = [(o, fold(o.label)) for o in options]
-    exact = [o for o, label in labels if label == text]
-    if len(exact) == 1:
-        return exact[0]
-    partial = [o for o, label in labels if text in label]
-    return partial[0] if len(partial) == 1 else None
+    """Like ``choose`` without the hint: the option, or None."""
+    found = picked(step, answer, options)
+    return found if isinstance(found, Option) else None
 
 
-YES_WORDS = frozenset(
-    {"co", "dong y", "ok", "oke", "yes", "y", "dung", "u", "uh", "vang", "da", "dong", "chap nhan"}
-)
-NO_WORDS = frozenset({"khong", "ko", "k", "no", "n", "khong dong y", "sai", "hk", "kg"})
+@dataclass(frozen=True, slots=True)
+class Confirm:
+    """A yes/no question at a step: two buttons (labels as message ids), answered by tap, number,
+    "có"/"ok"/"đúng rồi", the label's words, or "không"/"ko"/"huỷ" — negation first."""
+
+    yes: str
+    no: str
+    step: str = "confirm"
+
+    def options(self) -> tuple[Option, Option]:
+        return yes_no_options(_(self.yes), _(self.no))
+
+    def buttons(self) -> list[Button]:
+        return buttons(self.step, self.options())
+
+    def ask(self, turn: Turn, question: str) -> None:
+        turn.say(question, self.buttons())
+
+    def answer(self, turn: Turn) -> bool:
+        """True for yes, False for no; ``NotChosen`` for anything else."""
+        hint = _("Please answer yes or no (or tap a button).")
+        return choose(turn, self.step, self.options(), hint).key == "yes"
 
 
 def yes_no(answer: Answer, step: str) -> bool | None:
-    """A yes/no answer by button (``step:yes``/``step:no``) or typed words, accents optional."""
-    if answer.payload in (f"{step}:yes", f"{step}:no"):
-        return answer.payload.endswith(":yes")
-    text = answer.folded.strip(" .!")
-    if text in YES_WORDS:
-        return True
-    if text in NO_WORDS:
-        return False
-    return None
+    """A yes/no answer by button (``step:yes``/``step:no``) or typed words; None if neither."""
+    found = pick(step, answer, yes_no_options(_("Yes"), _("No")))
+    return None if found is None else found.key == "yes"
+
+
+NONE_KEY = "+none"
+DONE_KEY = "+done"
+
+
+@dataclass(frozen=True, slots=True)
+class Checklist:
+    """Several options may apply: each tap or typed number ticks (or unticks) one, "1 3" or
+    "1, 3 và 4" several at once, and "Xong" (tap, number or word) finishes; "None of these"
+    clears the list and finishes. Tapped or typed, the same answers give the same list."""
+
+    step: str
+    options: tuple[Option, ...]  # labels as message ids
+
+    def _shown(self) -> list[Option]:
+        return [
+            *translated(self.options),
+            Option(NONE_KEY, _("None of these"), ("@none",)),
+            Option(DONE_KEY, _("Done"), ("@done",)),
+        ]
+
+    def ask(self, turn: Turn, question: str, chosen: Sequence[str]) -> None:
+        shown = self._shown()
+        marked = [
+            Button(("✅ " if o.key in chosen else "▫️ ") + o.label, f"{self.step}:{o.key}", o.aliases)
+            if not o.key.startswith("+")
+            else Button(o.label, f"{self.step}:{o.key}", o.aliases)
+            for o in shown
+        ]
+        labels = {o.key: o.label for o in shown}
+        picked_text = ", ".join(labels[k] for k in chosen if k in labels) or _("nothing yet")
+        # A tap on this list updates it in place (on Telegram) instead of repeating it.
+        payload = turn.msg.payload or ""
+        ticked = payload.startswith(f"{self.step}:") and not turn.msg.text
+        turn.say(
+            question
+            + "\n"
+            + _(
+                "Several may apply: choose each one (tap it or type its number; several at once: 1 3). "
+                "Choosing one again removes it. Then choose “Done”."
+            )
+            + "\n"
+            + _("Chosen: {list}").format(list=picked_text),
+            marked,
+            replace=ticked and not payload.endswith(DONE_KEY),
+        )
+
+    def answer(self, turn: Turn, chosen: list[str]) -> bool:
+        """Update ``chosen`` in place; True when the person has finished."""
+        answer = turn.answer
+        shown = self._shown()
+        keys = [o.key for o in shown]
+        if answer.payload is not None:
+            key = answer.payload.split(":", 1)[1] if answer.payload.startswith(f"{self.step}:") else None
+            if key not in keys:
+                raise NotChosen(_("That button is no longer active. Please choose again."))
+            named = Several((key,)) if key is not None else Several()
+        else:
+            live = turn.menu.belongs_to(self.step)
+            named = several(answer.text, shown, numbers=live)
+            if named.unknown or named.ambiguous or not named.keys:
+                raise NotChosen(
+                    _(
+                        "Sorry, I did not understand “{part}”. Type the numbers of the list below, e.g. 1 3, "
+                        "then “Xong”."
+                    ).format(part=(named.unknown + named.ambiguous + (answer.text,))[0][:40])
+                )
+        finished = False
+        for key in named.keys:
+            if key == DONE_KEY:
+                finished = True
+            elif key == NONE_KEY:
+                chosen.clear()
+                finished = True
+            elif key in chosen:
+                chosen.remove(key)
+            else:
+                chosen.append(key)
+        return finished

@@ -49,6 +49,9 @@ class Incoming:
 class Button:
     label: str
     payload: str  # short ASCII: Telegram allows 64 bytes of callback data
+    # Words people type for it besides its label (``@name``: a list of locales/words.toml);
+    # never sent to a platform, kept with the menu so a typed word picks the button.
+    aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.payload or len(self.payload.encode()) > 64:

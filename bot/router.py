@@ -1,8 +1,14 @@
 """The router: one place where an ``Incoming`` becomes replies.
 
 For each message it takes the person's conversation lock, loads who they are and where their
-conversation stands, maps a typed number or label onto the last buttons shown, dispatches to a
-command, the running flow, a button handler or the free-text handler, and saves the state.
+conversation stands, maps a typed number or words onto the buttons on screen (``bot.choice``: a
+typed answer is the button), dispatches to a command, the running flow, a button handler or the
+free-text handler, and saves the state with the menu now on screen.
+
+A menu is live only while it is the last thing shown: the menu saved is the buttons of the last
+reply of the turn, or none. Outside a flow, words that try for a choice of the menu on screen and
+miss are answered with the menu again, never with the Q&A; a number with no list on screen is
+answered with what the person can do.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot import i18n
-from bot.context import Person, Role, Turn
+from bot.choice import Match, Menu, looks_like_a_choice, match, number_in, words
+from bot.context import Forbidden, Person, Role, Turn
 from bot.flow import StepFlow
 from bot.i18n import _
 from bot.locks import KeyedLocks
@@ -28,9 +35,9 @@ Handler = Callable[[Turn], Awaitable[None]]
 # Before consent: each handler of the chain may answer (True) or leave the message to the next.
 GuestHandler = Callable[[Turn], Awaitable[bool]]
 CommandHandler = Callable[[Turn, str], Awaitable[None]]
+# Answers a question asked in the middle of a form, only when sure; False leaves it unanswered.
+QuestionHandler = Callable[[Turn], Awaitable[bool]]
 Send = Callable[[Reply], Awaitable[None]]
-
-CANCEL_WORDS = frozenset({"huy", "/huy", "cancel", "/cancel", "thoat", "dung lai"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,7 @@ class Router:
         self._ordered: list[Command] = []
         self.payload_handlers: dict[str, Handler] = {}
         self._fallback: Handler | None = None
+        self._questions: QuestionHandler | None = None
         self._guests: tuple[GuestHandler, ...] = ()
         self._locks = KeyedLocks()
 
@@ -63,6 +71,27 @@ class Router:
     def set_fallback(self, handler: Handler) -> None:
         """Free text outside any flow, command or menu (the Q&A)."""
         self._fallback = handler
+
+    def set_question_handler(self, handler: QuestionHandler) -> None:
+        """A question typed at a step that takes text (a name, a year): answered when sure, then
+        the step is asked again."""
+        self._questions = handler
+
+    async def answer_question(self, turn: Turn) -> bool:
+        """Answer the message as a question without touching the flow in progress."""
+        if self._questions is None:
+            return False
+        state = turn.state
+        saved = (state.flow, state.step, state.draft)
+        state.flow, state.step, state.draft = None, None, {}
+        start = len(turn.replies)
+        try:
+            answered = await self._questions(turn)
+        finally:
+            state.flow, state.step, state.draft = saved
+        # Buttons of the answer would be dead while the form waits: the answer stands alone.
+        turn.replies[start:] = [dataclasses.replace(r, buttons=()) for r in turn.replies[start:]]
+        return answered
 
     def add_flow(self, flow: StepFlow) -> None:
         self.flows[flow.name] = flow
@@ -110,15 +139,19 @@ class Router:
             state = ConversationState()
             if person.user is not None:
                 state = await self.services.store.read.conversations.load(person.user.id)
+            in_flow = self._active(state) is not None
+            typed = self._typed_choice(msg, state, in_flow)
             turn = Turn(
-                msg=self._map_typed_choice(msg, state),
+                msg=_with_payload(msg, typed.chosen.key) if typed.chosen is not None else msg,
                 person=person,
                 state=state,
                 services=self.services,
                 router=self,
             )
             try:
-                await self._dispatch(turn)
+                await self._dispatch(turn, typed)
+            except Forbidden as refused:
+                turn.say(refused.text())
             except Exception:
                 log.exception(
                     "handler failed: channel=%s flow=%s step=%s", msg.channel, state.flow, state.step
@@ -159,21 +192,25 @@ class Router:
                 )
         return person
 
-    @staticmethod
-    def _map_typed_choice(msg: Incoming, state: ConversationState) -> Incoming:
-        """A typed number or label of the last buttons shown counts as pressing that button."""
-        if msg.payload is not None or not msg.text or not state.menu:
-            return msg
-        text = fold(msg.text).strip(" .)")
-        if text.isdigit():
-            index = int(text) - 1
-            if 0 <= index < len(state.menu):
-                return _with_payload(msg, state.menu[index][1])
-            return msg
-        matches = [payload for label, payload in state.menu if fold(label) == text]
-        return _with_payload(msg, matches[0]) if len(matches) == 1 else msg
+    def _active(self, state: ConversationState) -> StepFlow | None:
+        flow = self.flows.get(state.flow or "")
+        return flow if flow is not None and flow.has_step(state.step) else None
 
-    async def _dispatch(self, turn: Turn) -> None:
+    @staticmethod
+    def _typed_choice(msg: Incoming, state: ConversationState, in_flow: bool) -> Match:
+        """What a typed message picks from the buttons on screen (its ``chosen.key`` is the
+        button's payload). Inside a form only a number or a button's whole label or alias is
+        taken here: the step reads other words against all its options itself."""
+        menu = Menu.of(state.menu)
+        if msg.payload is not None or not msg.text or not menu or msg.text.strip().startswith("/"):
+            return Match()
+        found = match(msg.text, menu.options())
+        if in_flow and found.chosen is not None and number_in(msg.text) is None:
+            exact = match(msg.text, menu.options(), exact=True)
+            return exact if exact.chosen is not None else Match()
+        return found
+
+    async def _dispatch(self, turn: Turn, typed: Match) -> None:
         msg, state = turn.msg, turn.state
         active = self.flows.get(state.flow or "")
         photo_wanted = active is not None and state.step in active.photo_steps
@@ -195,9 +232,9 @@ class Router:
         if turn.person.user is None:
             await self.guest(turn)
             return
-        flow = self.flows.get(state.flow or "")
-        if flow is not None and flow.has_step(state.step):
-            if msg.payload is None and fold(text) in CANCEL_WORDS:
+        flow = self._active(state)
+        if flow is not None:
+            if msg.payload is None and words().is_stop(text):
                 await self.run_command(turn, "huy", "")
                 return
             await flow.handle(turn)
@@ -213,12 +250,38 @@ class Router:
             turn.say(_("That button is no longer active. Here is what you can do now:"))
             await self.run_command(turn, "help", "")
             return
-        typed = self._typed_command(text)
-        if typed is not None:
-            await self.run_command(turn, typed, "")
+        typed_command = self._typed_command(text)
+        if typed_command is not None:
+            await self.run_command(turn, typed_command, "")
+            return
+        if await self._menu_missed(turn, typed):
             return
         if self._fallback is not None:
             await self._fallback(turn)
+
+    async def _menu_missed(self, turn: Turn, typed: Match) -> bool:
+        """Typed words or a number that try for a choice and miss: say so, with the menu again."""
+        text = (turn.msg.text or "").strip()
+        menu = turn.menu
+        if not menu:
+            if number_in(text) is not None:
+                turn.say(_("There is no list on screen to choose from by number. Here is what you can do:"))
+                await self.run_command(turn, "help", "")
+                return True
+            return False
+        if typed.ambiguous:
+            turn.say(_("Which one do you mean?"), menu.buttons(o.key for o in typed.candidates))
+            return True
+        if typed.number is not None:
+            hint = _("There is no number {number} in the list. Please choose a number from 1 to {count}:")
+            turn.say(hint.format(number=typed.number, count=len(menu)), menu.buttons())
+            return True
+        if looks_like_a_choice(text, menu.options()):
+            turn.say(
+                _("Sorry, I did not catch which one you mean. Please choose one of these:"), menu.buttons()
+            )
+            return True
+        return False
 
     async def guest(self, turn: Turn) -> None:
         """A message from someone without consent: the first handler of the chain that answers."""
@@ -241,12 +304,16 @@ class Router:
             turn.say(_("I do not know the command /{name}.").format(name=name))
             if "help" in self.commands:
                 await self.commands["help"].handler(turn, "")
+            # The help replaced the form's question on screen: ask it again.
+            active = self._active(turn.state)
+            if active is not None and turn.person.user is not None:
+                await active.ask(turn)
             return
         if turn.person.role < command.role:
             if turn.person.role == Role.GUEST:
                 await self.guest(turn)
                 return
-            turn.say(_("Sorry, this command is only for officers or administrators of the association."))
+            turn.say(Forbidden().text())
             return
         active = self.flows.get(turn.state.flow or "")
         if command.starts_flow and active is not None and active.has_step(turn.state.step):
@@ -266,10 +333,10 @@ class Router:
     async def _save_state(self, turn: Turn) -> None:
         user = turn.person.user
         assert user is not None
-        with_buttons = [r for r in turn.replies if r.buttons]
-        turn.state.menu = (
-            [(b.label, b.payload) for b in with_buttons[-1].flat_buttons] if with_buttons else []
-        )
+        # A menu is live only while it is the last thing shown: any new message replaces it.
+        last = turn.replies[-1] if turn.replies else None
+        if last is not None:
+            turn.state.menu = Menu.from_buttons(last.flat_buttons).saved()
         async with self.services.store.write() as tx:
             # The person may have deleted their data during this turn.
             if await tx.users.by_id(user.id) is not None:

@@ -16,8 +16,8 @@ class ConversationState:
     flow: str | None = None
     step: str | None = None
     draft: dict[str, Any] = field(default_factory=dict)
-    # The buttons last shown, as (label, payload) pairs, so a typed "2" or label can be mapped.
-    menu: list[tuple[str, str]] = field(default_factory=list)
+    # The buttons last shown, as (label, payload, *aliases), so a typed "2" or word can be mapped.
+    menu: list[tuple[str, ...]] = field(default_factory=list)
 
     def clear_flow(self) -> None:
         self.flow = None
@@ -39,7 +39,7 @@ class ConversationsRepo:
             flow=row["flow"],
             step=row["step"],
             draft=json.loads(row["draft"]),
-            menu=[(label, payload) for label, payload in json.loads(row["menu"])],
+            menu=[tuple(entry) for entry in json.loads(row["menu"])],
         )
 
     async def save(self, user_id: int, state: ConversationState, now: datetime) -> None:

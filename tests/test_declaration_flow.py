@@ -28,13 +28,15 @@ async def declare_small(
     await chat.send("1980")
     await chat.send("khong")  # not studying now
     await chat.send("co")  # can read and write
-    await chat.send("3")  # reading
+    await chat.send("3")  # reading: ticked, like a tap
+    await chat.send("xong")
     await chat.send("co")  # another member
     await chat.send("con")
     await chat.send("2015")
     await chat.send("tieu hoc")
     await chat.send("khong")  # nobody else
     await chat.send("1")  # a bookshelf
+    await chat.send("xong")
     await chat.send("1")  # often at community events
     summary = await chat.send(note or "bo qua")
     return await chat.send("gui") if send else summary
@@ -66,7 +68,9 @@ async def test_household_of_five_with_mistakes_a_restart_and_changes(
         assert "có biết đọc, biết viết không" in text
         text = await chat.send("co")
         assert "trong 12 tháng qua" in text and "Đã chọn: chưa chọn" in text
-        text = await chat.send("1 3")
+        text = await chat.send("1 3")  # ticks both, as two taps would: the list stays to add more
+        assert "Đã chọn: Lớp tập huấn hoặc bồi dưỡng, Đọc sách hoặc báo" in text and "12 tháng qua" in text
+        text = await chat.send("xong")
         assert "Đã ghi: 1. Chủ hộ, sinh năm 1975." in text and "Đã ghi 1 thành viên" in text
 
         await chat.send("them")
@@ -77,7 +81,7 @@ async def test_household_of_five_with_mistakes_a_restart_and_changes(
         await chat.send("co")
         text = await chat.send("9")  # wrong answer 3: there is no activity 9
         assert "Xin lỗi, tôi chưa hiểu" in text and "trong 12 tháng qua" in text
-        text = await chat.send("doc sach, hoc truc tuyen")
+        text = await chat.send("doc sach, hoc truc tuyen, xong")  # words, and "xong" in one message
         assert "Đã ghi: 2. Vợ hoặc chồng, sinh năm 1978." in text
 
         await chat.send("co")
@@ -106,6 +110,7 @@ async def test_household_of_five_with_mistakes_a_restart_and_changes(
         text = await chat.send("khong")  # nobody else
         assert "Gia đình có những điều kiện học tập nào" in text
         await chat.send("1 2")
+        await chat.send("xong")
         text = await chat.send("thinh thoang")
         assert "ghi chú" in text
         text = await chat.send("Cháu lớn đạt học sinh giỏi cấp tỉnh")
@@ -126,7 +131,9 @@ async def test_household_of_five_with_mistakes_a_restart_and_changes(
         assert "3. Con, sinh năm 2011 (15 tuổi) — Trung học phổ thông (cấp 3)" in text
         text = await chat.send("sua dieu kien")
         assert "Đã chọn: Tủ sách hoặc góc đọc sách, Góc học tập cho các cháu" in text
-        text = await chat.send("1 2 3")
+        text = await chat.send("3")  # 1 and 2 are ticked already: 3 is added
+        assert "Đã chọn: Tủ sách hoặc góc đọc sách, Góc học tập cho các cháu, Internet" in text
+        text = await chat.send("xong")
         assert SUMMARY in text and "Internet dùng cho việc học" in text
         assert "Ghi chú: Cháu lớn đạt học sinh giỏi cấp tỉnh" in text and "Thành viên (5 người)" in text
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot import i18n
 from bot.bootstrap import Runtime
+from bot.choice import Option, match, several, translated
 from bot.context import Answer
-from bot.flow import Reask
+from bot.flow import Reask, pick
 from handlers.declaration import validate
 from handlers.declaration.model import ACTIVITIES, LEARNING, RELATIONS
 from tests.helpers import Transcript
@@ -83,30 +85,44 @@ def test_notes_and_reasons() -> None:
 
 
 def test_choices_by_button_number_words_or_alias() -> None:
-    def typed(text: str) -> Answer:
-        return Answer(text, None)
+    """The declaration's tables through the kernel's one matcher (numbers come from the list on
+    screen, mapped by the router; see tests/test_choice.py)."""
 
-    assert validate.choose("rel", Answer("", "rel:child"), RELATIONS).key == "child"
-    assert validate.choose("rel", Answer("", "other:child"), RELATIONS) is None  # another step's button
-    assert validate.choose("rel", typed("2"), RELATIONS).key == "child"
-    assert validate.choose("rel", typed("con dâu"), RELATIONS).key == "child_in_law"
-    assert validate.choose("rel", typed("Ông nội"), RELATIONS).key == "grandparent"
-    assert validate.choose("learn", typed("không"), LEARNING).key == "none"
-    assert validate.choose("learn", typed("cấp 2"), LEARNING).key == "lower_sec"
-    assert validate.choose("learn", typed("đại học"), LEARNING).key == "college"
-    assert validate.choose("learn", typed("học"), LEARNING) is None  # too vague
-    assert validate.choose("learn", typed("42"), LEARNING) is None
+    def typed(text: str, table: tuple[Option, ...]) -> str | None:
+        found = match(text, translated(table), numbers=False).chosen
+        return found.key if found is not None else None
+
+    def button(payload: str) -> str | None:
+        found = pick("rel", Answer("", payload), translated(RELATIONS))
+        return found.key if found is not None else None
+
+    with i18n.use("vi"):
+        assert button("rel:child") == "child"
+        assert button("other:child") is None  # another step's button
+        assert match("2", translated(RELATIONS)).chosen == translated(RELATIONS)[1]
+        assert typed("2", RELATIONS) is None  # a number typed with no list on screen
+        assert typed("con dâu", RELATIONS) == "child_in_law"
+        assert typed("Ông nội", RELATIONS) == "grandparent"
+        assert typed("vợ", RELATIONS) == "spouse"
+        assert typed("không", LEARNING) == "none"
+        assert typed("cấp 2", LEARNING) == "lower_sec"
+        assert typed("đại học", LEARNING) == "college"
+        assert typed("42", LEARNING) is None
 
 
 def test_several_choices_typed() -> None:
-    assert validate.several("1 3 4", ACTIVITIES) == ["course", "reading", "online"]
-    assert validate.several("1, 3 và 4", ACTIVITIES) == ["course", "reading", "online"]
-    assert validate.several("3 3", ACTIVITIES) == ["reading"]
-    assert validate.several("đọc sách, học trực tuyến", ACTIVITIES) == ["reading", "online"]
-    assert validate.several("doc sach va tap huan", ACTIVITIES) == ["reading", "course"]
-    assert validate.several("không", ACTIVITIES) == []
-    assert validate.several("1 9", ACTIVITIES) is None
-    assert validate.several("nhảy dây", ACTIVITIES) is None
+    def keys(text: str) -> tuple[str, ...] | None:
+        found = several(text, translated(ACTIVITIES))
+        return None if found.unknown or found.ambiguous else found.keys
+
+    with i18n.use("vi"):
+        assert keys("1 3 4") == ("course", "reading", "online")
+        assert keys("1, 3 và 4") == ("course", "reading", "online")
+        assert keys("3 3") == ("reading",)
+        assert keys("đọc sách, học trực tuyến") == ("reading", "online")
+        assert keys("doc sach va tap huan") == ("reading", "course")
+        assert keys("1 9") is None
+        assert keys("nhảy dây") is None
 
 
 # -- every step through the chat --------------------------------------------------------------
@@ -122,7 +138,7 @@ async def test_every_step_reasks_after_a_wrong_answer(app: Runtime, chat: Transc
     await chat.send("Phạm Văn Dũng")
 
     area_q = "Gia đình ở: Tổ dân phố 1"
-    await wrong(app, chat, "có lẽ", "Xin lỗi, tôi chưa rõ ý bạn", area_q)
+    await wrong(app, chat, "có lẽ", "Bạn trả lời “có” hoặc “không”", area_q)  # the yes/no question's hint
     text = await chat.send("khong")  # choose another area
     assert "Gia đình ở phường/xã nào?" in text
     await wrong(app, chat, "99", "Tôi không tìm thấy", "Gia đình ở phường/xã nào?")

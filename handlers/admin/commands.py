@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot import accounts
-from bot.context import Role, Turn
-from bot.flow import Option, pick
+from bot.choice import Option, match
+from bot.context import Turn
 from bot.i18n import _
 from bot.model import Button
 from bot.text import esc
@@ -15,17 +15,22 @@ async def invite_command(turn: Turn, args: str) -> None:
     wanted = args.strip()
     if wanted:
         area = await store.areas.get(wanted)
+        found = None
         if area is None:
             everything = await store.areas.all()
-            from bot.context import Answer
-
-            choice = pick("x", Answer(wanted, None), [Option(a.id, a.name) for a in everything])
-            area = await store.areas.get(choice.key) if choice else None
-        if area is None:
-            turn.say(_("I could not find the area “{name}”.").format(name=esc(wanted)))
-        else:
+            found = match(wanted, [Option(a.id, a.name) for a in everything], numbers=False)
+            area = await store.areas.get(found.chosen.key) if found.chosen else None
+        if area is not None:
             await _create(turn, area.id)
             return
+        if found is not None and found.ambiguous:
+            turn.say(
+                _("Several areas match “{name}”. Which one?").format(name=esc(wanted)),
+                [Button(o.label, f"invite:{o.key}") for o in found.candidates[:10]],
+                columns=2,
+            )
+            return
+        turn.say(_("I could not find the area “{name}”.").format(name=esc(wanted)))
     roots = await store.areas.children(None)
     wards = await store.areas.children(roots[0].id) if len(roots) == 1 else roots
     turn.say(
@@ -36,9 +41,7 @@ async def invite_command(turn: Turn, args: str) -> None:
 
 
 async def invite_button(turn: Turn) -> None:
-    if turn.person.role < Role.ADMIN:
-        turn.say(_("Sorry, this command is only for officers or administrators of the association."))
-        return
+    turn.person.require_admin()
     await _create(turn, (turn.msg.payload or "").split(":", 1)[1])
 
 

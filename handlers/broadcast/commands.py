@@ -6,9 +6,10 @@ import dataclasses
 from datetime import datetime, timedelta
 
 from bot import i18n
+from bot.choice import Option, buttons
 from bot.context import Answer, Role, Turn
 from bot.delivery.notify import to_attachment, to_stored
-from bot.flow import DONE, Option, Reask, StepFlow, option_buttons, pick
+from bot.flow import DONE, Reask, StepFlow, choose, pick
 from bot.i18n import N_, _
 from bot.model import Button, Reply
 from bot.text import esc
@@ -18,6 +19,15 @@ from handlers.broadcast.service import Audience, BroadcastError
 
 MAX_DAYS_AHEAD = 60
 MAX_PHOTO = 5 * 1024 * 1024
+AUDIENCE_WORDS = {
+    "area": ("tat ca", "moi nguoi", "ca phuong", "everyone"),
+    "part": ("mot thon", "thon", "mot to", "village"),
+    "declared": ("da khai bao", "declared"),
+    "not_declared": ("chua khai bao", "not declared"),
+    "session": ("buoi tap huan", "lop", "nguoi dang ky", "session"),
+    "all": ("toan bo", "tat ca nguoi dung", "all"),
+}
+NO_PICTURE = ("@no", "@skip", "khong kem anh", "khong co anh", "khong anh")
 
 
 class BroadcastFlow(StepFlow):
@@ -40,57 +50,56 @@ class BroadcastFlow(StepFlow):
         """The campaign year: the local calendar year."""
         return str(turn.services.clock.now().astimezone(turn.services.settings.timezone).year)
 
-    async def ask_audience(self, turn: Turn) -> None:
+    async def _audiences(self, turn: Turn, counted: bool) -> list[Option]:
+        """Who may receive it, as shown (with counts when ``counted``) and typed."""
         area_id, area_name = await self._home(turn)
         services, person = turn.services, turn.person
-        options = []
+        year = self._year(turn)
+
+        async def count(kind: str, area: str | None, param: str = "") -> str:
+            if not counted:
+                return "…"
+            return i18n.fmt_number(
+                await broadcast.count_recipients(services, Audience(kind, area, param), person)
+            )
+
+        labels: list[tuple[str, str]] = []
         if area_id is not None:
-            year = self._year(turn)
-
-            async def count(kind: str, param: str = "") -> str:
-                return i18n.fmt_number(
-                    await broadcast.count_recipients(services, Audience(kind, area_id, param), person)
-                )
-
-            options += [
-                Option(
-                    "area", _("Everyone in {area} ({n} people)").format(area=area_name, n=await count("area"))
+            labels += [
+                (
+                    "area",
+                    _("Everyone in {area} ({n} people)").format(
+                        area=area_name, n=await count("area", area_id)
+                    ),
                 ),
-                Option("part", _("One village or group in {area}").format(area=area_name)),
-                Option(
+                ("part", _("One village or group in {area}").format(area=area_name)),
+                (
                     "declared",
                     _("Families who declared for {year} ({n})").format(
-                        year=year, n=await count("declared", year)
+                        year=year, n=await count("declared", area_id, year)
                     ),
                 ),
-                Option(
+                (
                     "not_declared",
                     _("Families who have not declared for {year} ({n})").format(
-                        year=year, n=await count("not_declared", year)
+                        year=year, n=await count("not_declared", area_id, year)
                     ),
                 ),
-                Option("session", _("People signed up for a training session")),
+                ("session", _("People signed up for a training session")),
             ]
         if person.role >= Role.ADMIN:
-            n = await broadcast.count_recipients(services, Audience("everyone", None), person)
-            options.append(
-                Option("all", _("Everyone who uses the bot ({n} people)").format(n=i18n.fmt_number(n)))
-            )
-        turn.say(_("Who should receive the announcement?"), option_buttons("audience", options))
+            n = await count("everyone", None)
+            labels.append(("all", _("Everyone who uses the bot ({n} people)").format(n=n)))
+        return [Option(key, label, AUDIENCE_WORDS[key]) for key, label in labels]
+
+    async def ask_audience(self, turn: Turn) -> None:
+        options = await self._audiences(turn, counted=True)
+        turn.say(_("Who should receive the announcement?"), buttons("audience", options))
 
     async def on_audience(self, turn: Turn, answer: Answer) -> str:
         area_id, _name = await self._home(turn)
-        options = [
-            Option("area", _("everyone")),
-            Option("part", _("one village")),
-            Option("declared", _("declared")),
-            Option("not_declared", _("not declared")),
-            Option("session", _("training session")),
-            Option("all", _("all")),
-        ]
-        chosen = pick("audience", answer, options)
-        if chosen is None or (chosen.key == "all" and turn.person.role < Role.ADMIN):
-            raise Reask(_("Please choose one of the buttons, or type its number."))
+        options = await self._audiences(turn, counted=False)
+        chosen = choose(turn, "audience", options, _("Please choose one of the buttons, or type its number."))
         if chosen.key in ("part", "session"):
             return chosen.key
         if chosen.key == "all":
@@ -104,16 +113,17 @@ class BroadcastFlow(StepFlow):
     async def ask_part(self, turn: Turn) -> None:
         area_id, _name = await self._home(turn)
         parts = await turn.services.store.read.areas.children(area_id)
-        turn.say(_("Which village or group?"), option_buttons("part", [Option(a.id, a.name) for a in parts]))
+        turn.say(_("Which village or group?"), buttons("part", [Option(a.id, a.name) for a in parts]))
 
     async def on_part(self, turn: Turn, answer: Answer) -> str:
         area_id, _name = await self._home(turn)
         parts = await turn.services.store.read.areas.children(area_id)
-        chosen = pick("part", answer, [Option(a.id, a.name) for a in parts])
-        if chosen is None:
-            raise Reask(
-                _("I could not find that in the list. Please choose one of the buttons or type its number.")
-            )
+        chosen = choose(
+            turn,
+            "part",
+            [Option(a.id, a.name) for a in parts],
+            _("I could not find that in the list. Please choose one of the buttons or type its number."),
+        )
         turn.state.draft.update(kind="area", area=chosen.key, param="")
         return "text"
 
@@ -141,15 +151,16 @@ class BroadcastFlow(StepFlow):
             return
         turn.say(
             _("Which session? Everyone signed up for it (or waiting for a place) will receive it."),
-            option_buttons("session", options),
+            buttons("session", options),
         )
 
     async def on_session(self, turn: Turn, answer: Answer) -> str:
-        chosen = pick("session", answer, await self._sessions(turn))
-        if chosen is None:
-            raise Reask(
-                _("I could not find that in the list. Please choose one of the buttons or type its number.")
-            )
+        chosen = choose(
+            turn,
+            "session",
+            await self._sessions(turn),
+            _("I could not find that in the list. Please choose one of the buttons or type its number."),
+        )
         session = await turn.services.store.read.sessions.get(int(chosen.key))
         assert session is not None
         turn.state.draft.update(kind="session", area=session.area_id, param=chosen.key)
@@ -178,7 +189,7 @@ class BroadcastFlow(StepFlow):
     async def ask_photo(self, turn: Turn) -> None:
         turn.say(
             _("Add one picture? Send it now (on Telegram), or choose “No picture”."),
-            [Button(_("No picture"), "photo:none")],
+            [Button(_("No picture"), "photo:none", NO_PICTURE)],
         )
 
     async def on_photo(self, turn: Turn, answer: Answer) -> str:
@@ -190,28 +201,27 @@ class BroadcastFlow(StepFlow):
                     to_stored(answer.photo), turn.services.clock.now()
                 )
             return "when"
-        if answer.payload == "photo:none" or answer.folded in (
-            "khong",
-            "ko",
-            "no",
-            "khong kem anh",
-            "bo qua",
-        ):
+        if pick("photo", answer, [Option("none", _("No picture"), NO_PICTURE)]) is not None:
             turn.state.draft.pop("photo", None)
             return "when"
         raise Reask(_("Please send a picture, or choose “No picture”."))
 
+    @staticmethod
+    def _whens() -> list[Option]:
+        return [Option("now", _("Send now"), ("@now",)), Option("later", _("Choose a time"), ("@later",))]
+
     async def ask_when(self, turn: Turn) -> None:
         turn.say(
             _("When should it be sent? You can also type a time, e.g. “8h30 28/11”."),
-            [Button(_("Send now"), "when:now"), Button(_("Choose a time"), "when:later")],
+            buttons("when", self._whens()),
         )
 
     async def on_when(self, turn: Turn, answer: Answer) -> str:
-        if answer.payload == "when:now":
+        chosen = pick("when", answer, self._whens())
+        if chosen is not None and chosen.key == "now":
             turn.state.draft["at"] = None
             return "confirm"
-        if answer.payload == "when:later":
+        if chosen is not None:
             return "at"
         if answer.payload is None and answer.text:
             return await self.on_at(turn, answer)
@@ -257,21 +267,21 @@ class BroadcastFlow(StepFlow):
             _("It will go to <b>{n}</b> people, {when}. Send it?").format(
                 n=i18n.fmt_number(count), when=esc(when)
             ),
-            [
-                Button(_("Send"), "confirm:send"),
-                Button(_("Change the text"), "confirm:edit"),
-                Button(_("Cancel"), "confirm:cancel"),
-            ],
+            buttons("confirm", self._confirms()),
         )
 
+    @staticmethod
+    def _confirms() -> list[Option]:
+        return [
+            Option("send", _("Send"), ("@send", "@yes")),
+            Option("edit", _("Change the text"), ("@edit",)),
+            Option("cancel", _("Cancel"), ("@cancel", "@no")),
+        ]
+
     async def on_confirm(self, turn: Turn, answer: Answer) -> str:
-        choice = pick(
-            "confirm",
-            answer,
-            [Option("send", _("Send")), Option("edit", _("Change the text")), Option("cancel", _("Cancel"))],
+        choice = choose(
+            turn, "confirm", self._confirms(), _("Please choose one of the buttons, or type its number.")
         )
-        if choice is None:
-            raise Reask(_("Please choose one of the buttons, or type its number."))
         if choice.key == "edit":
             return "text"
         if choice.key == "cancel":

@@ -118,7 +118,7 @@ def make_handlers(flow: DeclarationFlow) -> tuple[CommandHandler, CommandHandler
         if older:
             text += "\n\n" + _("<b>Earlier years</b>") + "\n" + "\n".join(older)
         if latest.amendable and latest.year == year:
-            turn.say(text, [Button(_("Change my declaration"), "decl:edit")])
+            turn.say(text, [Button(_("Change my declaration"), "decl:edit", ("@edit", "sua khai bao"))])
         else:
             turn.say(text)
 

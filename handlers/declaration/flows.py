@@ -7,12 +7,14 @@ A member is asked about literacy or learning activities only when a criterion ne
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from bot.area_picker import AreaPicker
+from bot.choice import Option, buttons, match, translated
 from bot.context import Answer, Turn
 from bot.feature import Lazy
-from bot.flow import DONE, Reask, StepFlow
+from bot.flow import DONE, Checklist, Confirm, Reask, StepFlow, choose
 from bot.i18n import N_, _
 from bot.model import Button
 from bot.text import esc
@@ -27,7 +29,6 @@ from handlers.declaration.model import (
     LEARNING,
     MAX_MEMBERS,
     RELATIONS,
-    Choice,
     label_of,
 )
 from handlers.declaration.render import assessment_lines, member_label, member_short, summary_lines
@@ -44,32 +45,36 @@ MEMBER_STEPS = ("rel", "born", "learn", "lit", "act")
 HEAD_MIN_AGE = 15
 
 MORE = (
-    Choice("add", N_("Add another member"), ("them", "co", "con", "co them", "yes", "add")),
-    Choice("done", N_("That is everyone"), ("khong", "ko", "k", "het", "xong", "du roi", "khong con", "no")),
+    Option("add", N_("Add another member"), ("@yes", "them", "con", "co them", "con nguoi", "add")),
+    Option("done", N_("That is everyone"), ("@no", "@done", "khong con", "khong con ai", "het nguoi")),
 )
 YES_NO = (
-    Choice("yes", N_("Yes"), ("co", "biet", "co biet", "dung", "u", "vang", "da", "yes", "y", "ok")),
-    Choice("no", N_("No"), ("khong", "ko", "k", "chua", "khong biet", "chua biet", "no", "n")),
+    Option("yes", N_("Yes"), ("@yes", "biet", "co biet")),
+    Option("no", N_("No"), ("@no", "khong biet", "chua biet")),
 )
+AREA_CONFIRM = Confirm(N_("Yes, that is right"), N_("No, choose another"), step="area")
 SUMMARY_ACTIONS = (
-    Choice("send", N_("Send the declaration"), ("gui", "nop", "gui di", "xong", "dong y", "ok", "send")),
-    Choice("head", N_("Change the head's name"), ("sua ten", "ten", "ten chu ho", "chu ho")),
-    Choice("area", N_("Change the area"), ("sua dia ban", "dia ban", "khu vuc", "thon", "to dan pho")),
-    Choice("members", N_("Change the members"), ("sua thanh vien", "thanh vien", "nguoi")),
-    Choice("cond", N_("Change the learning conditions"), ("sua dieu kien", "dieu kien")),
-    Choice("comm", N_("Change community learning events"), ("sua sinh hoat", "sinh hoat", "cong dong")),
-    Choice("note", N_("Change the note"), ("sua ghi chu", "ghi chu")),
-    Choice("phone", N_("Add or change a contact phone (optional)"), ("so dien thoai", "dien thoai", "sdt")),
+    Option("send", N_("Send the declaration"), ("@send", "xong", "dong y", "ok")),
+    Option("head", N_("Change the head's name"), ("sua ten", "ten", "ten chu ho", "chu ho")),
+    Option("area", N_("Change the area"), ("sua dia ban", "dia ban", "khu vuc", "thon", "to dan pho")),
+    Option("members", N_("Change the members"), ("sua thanh vien", "thanh vien", "nguoi")),
+    Option("cond", N_("Change the learning conditions"), ("sua dieu kien", "dieu kien")),
+    Option("comm", N_("Change community learning events"), ("sua sinh hoat", "sinh hoat", "cong dong")),
+    Option("note", N_("Change the note"), ("sua ghi chu", "ghi chu")),
+    Option("phone", N_("Add or change a contact phone (optional)"), ("so dien thoai", "dien thoai", "sdt")),
 )
 MEMBER_ACTIONS = (
-    Choice("edit", N_("Change this member's answers"), ("sua", "thay doi", "edit")),
-    Choice("del", N_("Remove this member"), ("xoa", "bo", "remove", "delete")),
-    Choice("back", N_("Back"), ("quay lai", "tro lai", "back")),
+    Option("edit", N_("Change this member's answers"), ("@edit",)),
+    Option("del", N_("Remove this member"), ("@remove",)),
+    Option("back", N_("Back"), ("@back",)),
 )
+ACTIVITY_LIST = Checklist("act", ACTIVITIES)
+CONDITION_LIST = Checklist("cond", CONDITIONS)
+SKIP = ("@skip",)
 
 
-def _buttons(step: str, choices: tuple[Choice, ...] | list[Choice]) -> list[Button]:
-    return [Button(_(c.label), f"{step}:{c.key}") for c in choices]
+def _buttons(step: str, choices: tuple[Option, ...] | list[Option]) -> list[Button]:
+    return buttons(step, translated(choices))
 
 
 def where_text(chain: list[Any]) -> str:
@@ -77,11 +82,21 @@ def where_text(chain: list[Any]) -> str:
     return ", ".join(esc(a.name) for a in reversed(chain))
 
 
-def _pick_or_reask(step: str, answer: Answer, choices: tuple[Choice, ...]) -> Choice:
-    chosen = check.choose(step, answer, choices)
-    if chosen is None:
-        raise Reask(_("Sorry, I did not catch that. Please tap one of the buttons or type its number."))
-    return chosen
+def _pick_or_reask(turn: Turn, step: str, choices: tuple[Option, ...]) -> Option:
+    """The option chosen among a table of options (labels as message ids)."""
+    shown = translated(choices)
+    chosen = choose(
+        turn, step, shown, _("Sorry, I did not catch that. Please tap one of the buttons or type its number.")
+    )
+    return choices[shown.index(chosen)]
+
+
+def _skipped(turn: Turn, answer: Answer, step: str) -> bool:
+    """The step's "skip" button, or typed words for it ("bỏ qua", "không có", "không")."""
+    if answer.payload is not None:
+        return answer.payload in (f"{step}:skip", f"{step}:none")
+    options = [Option("skip", _("Skip"), (*SKIP, "@no"))]
+    return match(answer.text, options, exact=True).chosen is not None
 
 
 class DeclarationFlow(StepFlow):
@@ -162,61 +177,6 @@ class DeclarationFlow(StepFlow):
         turn.say(_("Noted: {member}.").format(member=esc(member_short(cur, number))))
         return self._back_or(turn, "more")
 
-    def _multi(
-        self, turn: Turn, answer: Answer, step: str, choices: tuple[Choice, ...], chosen: list[str]
-    ) -> bool:
-        """Handle a multi-select answer in place; True when the person has finished choosing."""
-        payload = answer.payload or ""
-        if payload == f"{step}:+done":
-            return True
-        if payload == f"{step}:+none":
-            chosen.clear()
-            return True
-        if payload.startswith(f"{step}:"):
-            key = payload.split(":", 1)[1]
-            if key not in {c.key for c in choices}:
-                raise Reask(_("That button is no longer active. Please choose again."))
-            if answer.text:  # a typed number the router mapped: the whole answer, not a toggle
-                chosen[:] = [key]
-                return True
-            if key in chosen:
-                chosen.remove(key)
-            else:
-                chosen.append(key)
-            return False
-        keys = check.several(answer.text, choices)
-        if keys is None:
-            raise Reask(
-                _(
-                    "Sorry, I did not understand. Type the numbers of all that apply, for example 1 3, "
-                    "or “không” if none; or tap the buttons and then “Done”."
-                )
-            )
-        chosen[:] = keys
-        return True
-
-    def _ask_multi(
-        self, turn: Turn, step: str, question: str, choices: tuple[Choice, ...], chosen: list[str]
-    ) -> None:
-        buttons = [
-            Button(("✅ " if c.key in chosen else "▫️ ") + _(c.label), f"{step}:{c.key}") for c in choices
-        ]
-        buttons.append(Button(_("None of these"), f"{step}:+none"))
-        buttons.append(Button(_("Done"), f"{step}:+done"))
-        picked = ", ".join(_(label_of(choices, k)) for k in chosen) if chosen else _("nothing yet")
-        # A tick on this list updates the list in place (on Telegram) instead of repeating it.
-        payload = turn.msg.payload or ""
-        ticked = payload.startswith(f"{step}:") and not payload.startswith(f"{step}:+") and not turn.msg.text
-        turn.say(
-            question
-            + "\n"
-            + _("Several may apply: tap each one, then “Done”. Or type their numbers, e.g. 1 3.")
-            + "\n"
-            + _("Chosen: {list}").format(list=picked),
-            buttons,
-            replace=ticked,
-        )
-
     # -- household head and area -----------------------------------------------------------
     async def ask_head(self, turn: Turn) -> None:
         current = turn.state.draft.get("h")
@@ -235,14 +195,12 @@ class DeclarationFlow(StepFlow):
 
     async def ask_area(self, turn: Turn) -> None:
         chain = await turn.services.store.read.areas.ancestors(turn.state.draft["a"])
-        turn.say(
-            _("Your household is in: <b>{where}</b>. Is that right?").format(where=where_text(chain)),
-            [Button(_("Yes, that is right"), "area:yes"), Button(_("No, choose another"), "area:no")],
+        AREA_CONFIRM.ask(
+            turn, _("Your household is in: <b>{where}</b>. Is that right?").format(where=where_text(chain))
         )
 
     async def on_area(self, turn: Turn, answer: Answer) -> str:
-        chosen = _pick_or_reask("area", answer, YES_NO)
-        if chosen.key == "no":
+        if not AREA_CONFIRM.answer(turn):
             AREA_PICKER.reset(turn.state.draft)
             return "area_pick"
         return self._after_area(turn)
@@ -276,7 +234,7 @@ class DeclarationFlow(StepFlow):
         )
 
     async def on_rel(self, turn: Turn, answer: Answer) -> str:
-        self._current(turn)["r"] = _pick_or_reask("rel", answer, RELATIONS).key
+        self._current(turn)["r"] = _pick_or_reask(turn, "rel", RELATIONS).key
         return "born"
 
     async def ask_born(self, turn: Turn) -> None:
@@ -309,7 +267,7 @@ class DeclarationFlow(StepFlow):
         )
 
     async def on_learn(self, turn: Turn, answer: Answer) -> str:
-        self._current(turn)["l"] = _pick_or_reask("learn", answer, LEARNING).key
+        self._current(turn)["l"] = _pick_or_reask(turn, "learn", LEARNING).key
         return self._member_next(turn, "learn")
 
     async def ask_lit(self, turn: Turn) -> None:
@@ -322,7 +280,7 @@ class DeclarationFlow(StepFlow):
         )
 
     async def on_lit(self, turn: Turn, answer: Answer) -> str:
-        self._current(turn)["lit"] = _pick_or_reask("lit", answer, YES_NO).key == "yes"
+        self._current(turn)["lit"] = _pick_or_reask(turn, "lit", YES_NO).key == "yes"
         return self._member_next(turn, "lit")
 
     async def ask_act(self, turn: Turn) -> None:
@@ -330,11 +288,11 @@ class DeclarationFlow(StepFlow):
         question = _(
             "{member}: which learning activities did this person take part in over the last 12 months?"
         )
-        self._ask_multi(turn, "act", question.format(member=self._member_title(turn)), ACTIVITIES, chosen)
+        ACTIVITY_LIST.ask(turn, question.format(member=self._member_title(turn)), chosen)
 
     async def on_act(self, turn: Turn, answer: Answer) -> str:
         chosen = self._current(turn).setdefault("a", [])
-        if not self._multi(turn, answer, "act", ACTIVITIES, chosen):
+        if not ACTIVITY_LIST.answer(turn, chosen):
             return "act"
         return self._member_next(turn, "act")
 
@@ -346,7 +304,7 @@ class DeclarationFlow(StepFlow):
         )
 
     async def on_more(self, turn: Turn, answer: Answer) -> str:
-        chosen = _pick_or_reask("more", answer, MORE)
+        chosen = _pick_or_reask(turn, "more", MORE)
         if chosen.key == "add":
             if len(turn.state.draft.get("m", [])) >= MAX_MEMBERS:
                 turn.say(_("A household can have at most {limit} members here.").format(limit=MAX_MEMBERS))
@@ -357,13 +315,11 @@ class DeclarationFlow(StepFlow):
     # -- household -------------------------------------------------------------------------
     async def ask_cond(self, turn: Turn) -> None:
         chosen = turn.state.draft.setdefault("c", [])
-        self._ask_multi(
-            turn, "cond", _("Which of these does your household have for learning?"), CONDITIONS, chosen
-        )
+        CONDITION_LIST.ask(turn, _("Which of these does your household have for learning?"), chosen)
 
     async def on_cond(self, turn: Turn, answer: Answer) -> str:
         chosen = turn.state.draft.setdefault("c", [])
-        if not self._multi(turn, answer, "cond", CONDITIONS, chosen):
+        if not CONDITION_LIST.answer(turn, chosen):
             return "cond"
         return self._back_or(turn, "comm")
 
@@ -377,28 +333,29 @@ class DeclarationFlow(StepFlow):
         )
 
     async def on_comm(self, turn: Turn, answer: Answer) -> str:
-        turn.state.draft["e"] = _pick_or_reask("comm", answer, COMMUNITY).key
+        turn.state.draft["e"] = _pick_or_reask(turn, "comm", COMMUNITY).key
         return self._back_or(turn, "note")
 
     async def ask_note(self, turn: Turn) -> None:
-        buttons = [Button(_("Skip"), "note:skip")]
+        shown = [Button(_("Skip"), "note:skip", SKIP)]
         if turn.state.draft.get("n"):
-            buttons = [Button(_("Keep the note"), "note:keep"), Button(_("Remove the note"), "note:skip")]
+            shown = [
+                Button(_("Keep the note"), "note:keep", ("giu", "giu nguyen", "@yes")),
+                Button(_("Remove the note"), "note:skip", ("xoa", "bo ghi chu", *SKIP)),
+            ]
         turn.say(
             _(
                 "Would you like to add a note for the officer, e.g. a learning achievement of your family? "
                 "It is optional: type it, or tap “Skip”."
             ),
-            buttons,
+            shown,
         )
 
     async def on_note(self, turn: Turn, answer: Answer) -> str:
         draft = turn.state.draft
         if answer.payload == "note:keep":
             return SUMMARY
-        if answer.payload == "note:skip" or (
-            answer.payload is None and answer.folded.strip(" .!") in check.SKIP_WORDS
-        ):
+        if _skipped(turn, answer, "note"):
             draft.pop("n", None)
             return SUMMARY
         if answer.payload is not None:
@@ -414,14 +371,12 @@ class DeclarationFlow(StepFlow):
                 "If you wish, type a phone number the officer may call you on. This is optional; only "
                 "the study promotion officers of your area will see it."
             ),
-            [Button(_("No phone number"), "phone:none")],
+            [Button(_("No phone number"), "phone:none", ("khong co so", "khong co", *SKIP))],
         )
 
     async def on_phone(self, turn: Turn, answer: Answer) -> str:
         draft = turn.state.draft
-        if answer.payload == "phone:none" or (
-            answer.payload is None and answer.folded.strip(" .!") in check.SKIP_WORDS
-        ):
+        if _skipped(turn, answer, "phone"):
             draft.pop("p", None)
             return SUMMARY
         if answer.payload is not None:
@@ -448,11 +403,14 @@ class DeclarationFlow(StepFlow):
         draft = turn.state.draft
         if answer.payload is None:
             text = answer.folded.strip(" .!")
-            if text.startswith("sua ") and text[4:].strip().isdigit():  # "sửa 3": the third button
-                answer = Answer(text[4:].strip(), None)
-            elif text in ("sua", "thay doi", "change", "edit"):
+            number = text[4:].strip() if text.startswith("sua ") else ""
+            if number.isdigit() and turn.menu.belongs_to("summary"):  # "sửa 3": the third button
+                entries = turn.menu.entries
+                if 1 <= int(number) <= len(entries):
+                    turn.msg = dataclasses.replace(turn.msg, payload=entries[int(number) - 1].payload)
+            elif match(text, [Option("edit", "", ("@edit",))], exact=True).chosen is not None:
                 raise Reask(_("Which part? Type its number from the list below, e.g. 2."))
-        chosen = _pick_or_reask("summary", answer, SUMMARY_ACTIONS)
+        chosen = _pick_or_reask(turn, "summary", SUMMARY_ACTIONS)
         if chosen.key == "head":
             return "head"
         if chosen.key == "area":
@@ -481,29 +439,27 @@ class DeclarationFlow(StepFlow):
             return "comm"
         return None
 
-    async def ask_members(self, turn: Turn) -> None:
+    @staticmethod
+    def _member_options(turn: Turn) -> list[Option]:
         members = turn.state.draft.get("m", [])
-        buttons = [Button(member_label(m), f"members:{n - 1}") for n, m in enumerate(members, 1)]
+        options = [Option(str(n - 1), member_label(m)) for n, m in enumerate(members, 1)]
         if len(members) < MAX_MEMBERS:
-            buttons.append(Button(_("Add a member"), "members:+add"))
-        buttons.append(Button(_("Back to the summary"), "members:+back"))
-        turn.say(_("Which member would you like to change?"), buttons)
+            options.append(Option("+add", _("Add a member"), ("them", "them nguoi", "add")))
+        options.append(Option("+back", _("Back to the summary"), ("@back",)))
+        return options
+
+    async def ask_members(self, turn: Turn) -> None:
+        turn.say(_("Which member would you like to change?"), buttons("members", self._member_options(turn)))
 
     async def on_members(self, turn: Turn, answer: Answer) -> str:
-        members = turn.state.draft.get("m", [])
-        if answer.payload == "members:+add":
+        chosen = choose(
+            turn, "members", self._member_options(turn), _("Please tap a member, or type their number.")
+        )
+        if chosen.key == "+add":
             return self._start_member(turn, None)
-        if answer.payload == "members:+back":
+        if chosen.key == "+back":
             return SUMMARY
-        index = None
-        if answer.payload is not None and answer.payload.startswith("members:"):
-            raw = answer.payload.split(":", 1)[1]
-            index = int(raw) if raw.isdigit() else None
-        elif answer.text.isdigit():
-            index = int(answer.text) - 1
-        if index is None or not 0 <= index < len(members):
-            raise Reask(_("Please tap a member, or type their number."))
-        turn.state.draft["mi"] = index
+        turn.state.draft["mi"] = int(chosen.key)
         return "member"
 
     async def ask_member(self, turn: Turn) -> None:
@@ -522,7 +478,7 @@ class DeclarationFlow(StepFlow):
         draft = turn.state.draft
         index = int(draft.get("mi", 0))
         member = draft["m"][index]
-        chosen = _pick_or_reask("member", answer, MEMBER_ACTIONS)
+        chosen = _pick_or_reask(turn, "member", MEMBER_ACTIONS)
         if chosen.key == "del" and member.get("r") == HEAD:
             raise Reask(_("The head of household cannot be removed; you can change their answers."))
         if chosen.key == "del":

@@ -13,70 +13,64 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.choice import Option
 from bot.i18n import N_
 
 FORM_VERSION = 1
 MAX_MEMBERS = 30
 
 
-@dataclass(frozen=True, slots=True)
-class Choice:
-    key: str  # short ASCII, stored and used in button payloads
-    label: str  # English msgid, marked with N_
-    aliases: tuple[str, ...] = ()  # accent-free words people type for it
-
-
 HEAD = "head"
 
 RELATIONS = (
-    Choice("spouse", N_("Wife or husband"), ("vo", "chong", "vo chong", "vo/chong", "wife", "husband")),
-    Choice("child", N_("Child"), ("con", "con trai", "con gai", "son", "daughter")),
-    Choice("child_in_law", N_("Son- or daughter-in-law"), ("con dau", "con re", "dau", "re")),
-    Choice("grandchild", N_("Grandchild"), ("chau", "chau noi", "chau ngoai")),
-    Choice("parent", N_("Father or mother"), ("bo", "me", "cha", "ba", "bo me", "father", "mother")),
-    Choice(
+    Option("spouse", N_("Wife or husband"), ("vo", "chong", "vo chong", "vo/chong", "wife", "husband")),
+    Option("child", N_("Child"), ("con", "con trai", "con gai", "son", "daughter")),
+    Option("child_in_law", N_("Son- or daughter-in-law"), ("con dau", "con re", "dau", "re")),
+    Option("grandchild", N_("Grandchild"), ("chau", "chau noi", "chau ngoai")),
+    Option("parent", N_("Father or mother"), ("bo", "me", "cha", "ba", "bo me", "father", "mother")),
+    Option(
         "grandparent",
         N_("Grandfather or grandmother"),
         ("ong", "ong ba", "ong noi", "ong ngoai", "ba noi", "ba ngoai"),
     ),
-    Choice("sibling", N_("Brother or sister"), ("anh", "chi", "em", "anh chi em", "anh em", "chi em")),
-    Choice("other", N_("Other relative or person"), ("khac", "nguoi khac", "other")),
+    Option("sibling", N_("Brother or sister"), ("anh", "chi", "em", "anh chi em", "anh em", "chi em")),
+    Option("other", N_("Other relative or person"), ("khac", "nguoi khac", "other")),
 )
 HEAD_LABEL = N_("Head of household")
 
 LEARNING = (
-    Choice("preschool", N_("Pre-school"), ("mam non", "mau giao", "nha tre")),
-    Choice("primary", N_("Primary school"), ("tieu hoc", "cap 1", "cap i", "lop 1-5")),
-    Choice("lower_sec", N_("Lower secondary school"), ("thcs", "cap 2", "cap ii", "trung hoc co so")),
-    Choice("upper_sec", N_("Upper secondary school"), ("thpt", "cap 3", "cap iii", "trung hoc pho thong")),
-    Choice("vocational", N_("Vocational school"), ("hoc nghe", "trung cap", "truong nghe")),
-    Choice("college", N_("College or university"), ("dai hoc", "cao dang", "dh", "cd", "university")),
-    Choice("adult_class", N_("Adult class (literacy, continuing education)"), ("bo tuc", "xoa mu chu")),
-    Choice("self_study", N_("Self-study"), ("tu hoc",)),
-    Choice("none", N_("Not studying now"), ("khong", "ko", "k", "khong hoc", "khong di hoc", "none")),
-    Choice("unable", N_("Cannot study (health or disability)"), ("khuyet tat", "benh", "om", "suc khoe")),
+    Option("preschool", N_("Pre-school"), ("mam non", "mau giao", "nha tre")),
+    Option("primary", N_("Primary school"), ("tieu hoc", "cap 1", "cap i", "lop 1-5")),
+    Option("lower_sec", N_("Lower secondary school"), ("thcs", "cap 2", "cap ii", "trung hoc co so")),
+    Option("upper_sec", N_("Upper secondary school"), ("thpt", "cap 3", "cap iii", "trung hoc pho thong")),
+    Option("vocational", N_("Vocational school"), ("hoc nghe", "trung cap", "truong nghe")),
+    Option("college", N_("College or university"), ("dai hoc", "cao dang", "dh", "cd", "university")),
+    Option("adult_class", N_("Adult class (literacy, continuing education)"), ("bo tuc", "xoa mu chu")),
+    Option("self_study", N_("Self-study"), ("tu hoc",)),
+    Option("none", N_("Not studying now"), ("@no", "khong hoc", "khong di hoc", "none")),
+    Option("unable", N_("Cannot study (health or disability)"), ("khuyet tat", "benh", "om", "suc khoe")),
 )
 
 ACTIVITIES = (
-    Choice("course", N_("Training course"), ("tap huan", "boi duong", "khoa hoc", "lop tap huan")),
-    Choice(
+    Option("course", N_("Training course"), ("tap huan", "boi duong", "khoa hoc", "lop tap huan")),
+    Option(
         "cltc", N_("Class at the community learning centre"), ("tthtcd", "trung tam", "hoc tap cong dong")
     ),
-    Choice("reading", N_("Reading books or newspapers"), ("doc sach", "doc bao", "sach", "bao", "doc")),
-    Choice("online", N_("Learning online"), ("online", "truc tuyen", "tren mang", "internet", "mang")),
-    Choice("skills", N_("Vocational or skills training"), ("hoc nghe", "ky nang", "nghe", "skills")),
+    Option("reading", N_("Reading books or newspapers"), ("doc sach", "doc bao", "sach", "bao", "doc")),
+    Option("online", N_("Learning online"), ("online", "truc tuyen", "tren mang", "internet", "mang")),
+    Option("skills", N_("Vocational or skills training"), ("hoc nghe", "ky nang", "nghe", "skills")),
 )
 
 CONDITIONS = (
-    Choice("books", N_("Bookshelf or reading corner"), ("tu sach", "goc doc sach", "sach", "ke sach")),
-    Choice("desk", N_("A place for the children to study"), ("goc hoc tap", "ban hoc", "cho hoc")),
-    Choice("internet", N_("Internet used for learning"), ("internet", "mang", "wifi", "4g")),
+    Option("books", N_("Bookshelf or reading corner"), ("tu sach", "goc doc sach", "sach", "ke sach")),
+    Option("desk", N_("A place for the children to study"), ("goc hoc tap", "ban hoc", "cho hoc")),
+    Option("internet", N_("Internet used for learning"), ("internet", "mang", "wifi", "4g")),
 )
 
 COMMUNITY = (
-    Choice("often", N_("Often (several times this year)"), ("thuong xuyen", "nhieu lan", "often")),
-    Choice("sometimes", N_("Sometimes (once or twice)"), ("thinh thoang", "mot hai lan", "1-2 lan", "it")),
-    Choice("never", N_("Not this year"), ("khong", "ko", "chua", "chua tham gia", "khong tham gia", "never")),
+    Option("often", N_("Often (several times this year)"), ("thuong xuyen", "nhieu lan", "often")),
+    Option("sometimes", N_("Sometimes (once or twice)"), ("thinh thoang", "mot hai lan", "1-2 lan", "it")),
+    Option("never", N_("Not this year"), ("@no", "chua tham gia", "khong tham gia", "never")),
 )
 
 # Every enumerated field a criteria file may test, with the keys it may name.
@@ -91,7 +85,7 @@ HOUSEHOLD_ENUMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def label_of(choices: tuple[Choice, ...], key: str | None) -> str:
+def label_of(choices: tuple[Option, ...], key: str | None) -> str:
     """The English msgid of a key (translate with ``_()``); the key itself when unknown."""
     if key == HEAD:
         return HEAD_LABEL

@@ -7,7 +7,7 @@ version the officer saw, so a review of a declaration that changed or was review
 from __future__ import annotations
 
 from bot import i18n
-from bot.context import Answer, Role, Turn
+from bot.context import Answer, Turn
 from bot.feature import Lazy
 from bot.flow import DONE, Reask, StepFlow
 from bot.i18n import N_, _
@@ -26,30 +26,15 @@ from handlers.declaration.render import (
 )
 
 PAGE_SIZE = 5
-
-
-def _scope_path(turn: Turn) -> str | None:
-    """The area path an officer may review (None: everywhere, for admins)."""
-    if turn.person.role == Role.ADMIN:
-        return None
-    area = turn.person.officer_area
-    assert area is not None
-    return area.path
-
-
-def _officers_only(turn: Turn) -> bool:
-    if turn.person.role < Role.OFFICER:
-        turn.say(_("Sorry, this command is only for officers or administrators of the association."))
-        return False
-    return True
+BACK = ("@back", "@list")
 
 
 async def show_page(turn: Turn, page: int) -> None:
     store = turn.services.store.read
-    path = _scope_path(turn)
+    scope = turn.person.scope()
+    path = scope.path
     total = await store.declarations.count_pending(path)
-    scope = turn.person.officer_area
-    title = esc(scope.name) if scope is not None and turn.person.role == Role.OFFICER else _("all areas")
+    title = esc(scope.area.name) if scope.area is not None else _("all areas")
     if total == 0:
         turn.say(_("No declarations are waiting for review in {area}.").format(area=title))
         return
@@ -77,9 +62,9 @@ async def show_page(turn: Turn, page: int) -> None:
         )
         buttons.append(Button(f"#{item.id} {item.head_name}"[:60], f"rev:o:{item.id}"))
     if page + 1 < pages:
-        buttons.append(Button(_("Next page"), f"rev:p:{page + 1}"))
+        buttons.append(Button(_("Next page"), f"rev:p:{page + 1}", ("@more",)))
     if page > 0:
-        buttons.append(Button(_("Previous page"), f"rev:p:{page - 1}"))
+        buttons.append(Button(_("Previous page"), f"rev:p:{page - 1}", ("@previous",)))
     lines.append(_("Tap a declaration (or type its number in the list) to open it."))
     turn.say("\n".join(lines), buttons)
 
@@ -130,11 +115,13 @@ async def show_one(turn: Turn, criteria: Criteria, declaration_id: int) -> None:
         )
         for h in history
     ]
-    buttons = [Button(_("Back to the list"), "rev:p:0")]
+    buttons = [Button(_("Back to the list"), "rev:p:0", BACK)]
     if item.status == "submitted":
         buttons = [
-            Button(_("Confirm"), f"rev:a:{item.id}:{item.version}"),
-            Button(_("Return with a reason"), f"rev:r:{item.id}:{item.version}"),
+            Button(_("Confirm"), f"rev:a:{item.id}:{item.version}", ("@approve", "dong y", "ok")),
+            Button(
+                _("Return with a reason"), f"rev:r:{item.id}:{item.version}", ("@return", "tra", "chua dat")
+            ),
             *buttons,
         ]
     turn.say(_("<b>History of changes</b>") + "\n" + "\n".join(entries), buttons)
@@ -217,8 +204,7 @@ def make_handlers(criteria: Lazy[Criteria], return_flow: ReturnFlow) -> tuple[Co
             await show_page(turn, 0)
 
     async def button(turn: Turn) -> None:
-        if not _officers_only(turn):
-            return
+        turn.person.require_officer()
         parts = (turn.msg.payload or "").split(":")[1:]
         action, numbers = (parts[0] if parts else ""), _ints(parts[1:])
         if numbers is None:

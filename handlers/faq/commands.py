@@ -116,6 +116,18 @@ class FaqHandlers:
             return
         await self._unsure(turn, text, match.candidates)
 
+    async def answer_in_step(self, turn: Turn) -> bool:
+        """A question typed in the middle of a form: the answer when the knowledge base is sure (no
+        topic buttons, no handoff, nothing logged); False leaves the step to give its own hint."""
+        match = self.service.match((turn.msg.text or "").strip())
+        if match.kind is not Kind.QUESTION or match.topic is None or match.topic == HELP_TOPIC:
+            return False
+        topic = self.service.topic(match.topic, turn.person.language)
+        if topic is None:
+            return False
+        turn.say(self.service.render(topic))
+        return True
+
     async def _short(self, turn: Turn, candidates: tuple[Candidate, ...]) -> None:
         """One everyday word or a number: too little to answer. Say so, and what I can do."""
         nearest = [c.topic for c in candidates if c.score >= MIN_SHORT_SUGGESTION and c.topic != HELP_TOPIC]

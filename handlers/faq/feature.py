@@ -24,6 +24,8 @@ class FaqFeature(Feature):
         # The fallback for free text and a link of the guest chain (bot.bootstrap wires both).
         self.free_text = self.handlers.free_text
         self.guest = self.handlers.guest
+        # A question typed in the middle of a form, answered when sure (bot.bootstrap wires it).
+        self.answer_in_step = self.handlers.answer_in_step
 
     def check(self) -> None:
         self.service.check()

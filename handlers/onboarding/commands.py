@@ -6,36 +6,41 @@ from bot import accounts, i18n
 from bot.context import Turn
 from bot.i18n import _
 from bot.model import Button
+from bot.router import CommandHandler
 from bot.text import esc
-from handlers.onboarding.consent import apply_invite, show_notice
+from handlers.onboarding.consent import Consent, apply_invite
 from handlers.onboarding.flows import AREA_FLOW, show_help
 
 
-async def start_command(turn: Turn, args: str) -> None:
-    code = args.strip().split(" ")[0] if args.strip() else ""
-    if turn.person.user is None:
-        show_notice(turn, code[:40])
-        return
-    if code:
-        await apply_invite(turn, code)
-    if turn.person.user is not None and turn.person.user.area_id is None:
-        turn.say(_("Welcome back! First, please tell me where you live."))
-        await AREA_FLOW.start(turn)
-        return
-    name = esc(turn.msg.display_name) if turn.msg.display_name else ""
-    turn.say(_("Welcome back, {name}!").format(name=name) if name else _("Welcome back!"))
-    show_help(turn)
+def make_start(consent: Consent) -> tuple[CommandHandler, CommandHandler]:
+    """/start (with an invite code, or not) and /help, which show the notice to guests."""
+
+    async def start_command(turn: Turn, args: str) -> None:
+        code = args.strip().split(" ")[0] if args.strip() else ""
+        if turn.person.user is None:
+            consent.show_notice(turn, code[:40])
+            return
+        if code:
+            await apply_invite(turn, code)
+        if turn.person.user is not None and turn.person.user.area_id is None:
+            turn.say(_("Welcome back! First, please tell me where you live."))
+            await AREA_FLOW.start(turn)
+            return
+        name = esc(turn.msg.display_name) if turn.msg.display_name else ""
+        turn.say(_("Welcome back, {name}!").format(name=name) if name else _("Welcome back!"))
+        show_help(turn)
+
+    async def help_command(turn: Turn, args: str) -> None:
+        if turn.person.user is None:
+            consent.show_notice(turn)
+            return
+        show_help(turn)
+
+    return start_command, help_command
 
 
 async def change_area(turn: Turn, args: str) -> None:
     await AREA_FLOW.start(turn)
-
-
-async def help_command(turn: Turn, args: str) -> None:
-    if turn.person.user is None:
-        show_notice(turn)
-        return
-    show_help(turn)
 
 
 async def lang_command(turn: Turn, args: str) -> None:
@@ -45,7 +50,10 @@ async def lang_command(turn: Turn, args: str) -> None:
         return
     turn.say(
         _("Choose your language:"),
-        [Button("Tiếng Việt", "lang:vi"), Button("English", "lang:en")],
+        [
+            Button("Tiếng Việt", "lang:vi", ("tieng viet", "vietnamese", "vi")),
+            Button("English", "lang:en", ("english", "tieng anh", "en")),
+        ],
     )
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
 from bot import accounts, i18n
+from bot.choice import Option, match
 from bot.context import Turn
 from bot.i18n import _
 from bot.model import Button
-from bot.text import esc, fold
+from bot.text import esc
 from handlers.onboarding.flows import AREA_FLOW, show_help
-
-AGREE_WORDS = frozenset({"1", "dong y", "co", "ok", "yes", "agree", "i agree", "chap nhan", "dong"})
-DECLINE_WORDS = frozenset({"2", "khong", "ko", "k", "no", "khong dong y", "decline"})
-ENGLISH_WORDS = frozenset({"3", "english", "tieng anh", "en"})
-VIETNAMESE_WORDS = frozenset({"tieng viet", "vietnamese", "vi"})
 
 
 def consent_text() -> str:
@@ -41,59 +40,107 @@ def consent_text() -> str:
     )
 
 
-def consent_buttons(language: str, invite: str) -> list[Button]:
+@dataclass(slots=True)
+class PendingInvites:
+    """Invite codes sent with /start by people who have not consented yet, kept in memory only
+    (nothing about a person is stored before consent) until they accept, decline or a day passes.
+    On Telegram a deep link is sent once: the code must survive the consent notice however the
+    person answers it — a tap carries it in the button, a typed "1" or "đồng ý" finds it here."""
+
+    ttl: timedelta = timedelta(days=1)
+    limit: int = 10_000
+    _codes: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+
+    def keep(self, key: str, code: str, now: datetime) -> None:
+        self._codes.pop(key, None)
+        self._codes[key] = (code, now + self.ttl)
+        while len(self._codes) > self.limit:
+            self._codes.pop(next(iter(self._codes)))
+
+    def peek(self, key: str, now: datetime) -> str:
+        code, until = self._codes.get(key, ("", now))
+        if until <= now:
+            self._codes.pop(key, None)
+            return ""
+        return code
+
+    def forget(self, key: str) -> None:
+        self._codes.pop(key, None)
+
+
+def _options(language: str, invite: str) -> list[Option]:
+    """The answers to the notice, as shown (the payload is the key)."""
     other = "en" if language == "vi" else "vi"
     return [
-        Button(_("I agree"), f"consent:yes:{language}:{invite}"),
-        Button(_("I do not agree"), f"consent:no:{language}"),
-        Button("English" if other == "en" else "Tiếng Việt", f"consent:lang:{other}:{invite}"),
+        Option(f"consent:yes:{language}:{invite}", _("I agree"), ("@yes", "chap nhan", "agree")),
+        Option(f"consent:no:{language}", _("I do not agree"), ("@no", "tu choi", "decline")),
+        Option(
+            f"consent:lang:{other}:{invite}",
+            "English" if other == "en" else "Tiếng Việt",
+            ("english", "tieng anh", "en") if other == "en" else ("tieng viet", "vietnamese", "vi"),
+        ),
     ]
 
 
-def show_notice(turn: Turn, invite: str = "") -> None:
-    turn.say(consent_text(), consent_buttons(turn.person.language, invite))
+def consent_buttons(language: str, invite: str) -> list[Button]:
+    return [Button(o.label, o.key, o.aliases) for o in _options(language, invite)]
 
 
-async def consent_answer(turn: Turn) -> bool:
-    """A guest's answer to the notice (a button, or typed words); False for anything else."""
-    payload = turn.msg.payload or ""
-    language, invite = turn.person.language, ""
-    if payload.startswith("consent:"):
+class Consent:
+    """The consent notice and its answers: the first and last links of the guest chain."""
+
+    def __init__(self, pending: PendingInvites) -> None:
+        self.pending = pending
+
+    def show_notice(self, turn: Turn, invite: str = "") -> None:
+        now = turn.services.clock.now()
+        if invite:
+            self.pending.keep(turn.msg.key, invite, now)
+        else:
+            invite = self.pending.peek(turn.msg.key, now)
+        turn.say(consent_text(), consent_buttons(turn.person.language, invite))
+
+    async def answer(self, turn: Turn) -> bool:
+        """A guest's answer to the notice (a button, its number, or its words); False otherwise."""
+        payload = turn.msg.payload or ""
+        if not payload.startswith("consent:"):
+            # A guest has no saved menu: the notice is the only list a guest is ever shown.
+            language = turn.person.language
+            invite = self.pending.peek(turn.msg.key, turn.services.clock.now())
+            shown = _options(language, invite)
+            found = match(turn.msg.text or "", shown)
+            if found.chosen is None and not found.ambiguous:
+                # "tiếng việt" / "english" whichever the notice offers.
+                other = [o for o in _options("en" if language == "vi" else "vi", invite) if "lang" in o.key]
+                found = match(turn.msg.text or "", other, numbers=False)
+            if found.chosen is None:
+                return False
+            payload = found.chosen.key
         parts = [*payload.split(":", 3), "", ""]
-        choice, language, invite = parts[1], parts[2] or language, parts[3]
-    else:
-        text = fold(turn.msg.text or "").strip(" .!")
-        if text in AGREE_WORDS:
-            choice = "yes"
-        elif text in DECLINE_WORDS:
-            choice = "no"
-        elif text in ENGLISH_WORDS:
-            choice, language = "lang", "en"
-        elif text in VIETNAMESE_WORDS:
-            choice, language = "lang", "vi"
-        else:
-            return False
-    with i18n.use(language):
-        if choice == "yes":
-            await _accept(turn, language, invite)
-        elif choice == "no":
-            turn.say(
-                _(
-                    "No problem: I have stored nothing about you. If you change your mind, send /start. "
-                    "You can read about the learning titles on the association's notice boards or ask "
-                    "your village's study promotion officer."
+        choice, language = parts[1], parts[2] or turn.person.language
+        invite = parts[3] or self.pending.peek(turn.msg.key, turn.services.clock.now())
+        with i18n.use(language):
+            if choice == "yes":
+                self.pending.forget(turn.msg.key)
+                await _accept(turn, language, invite)
+            elif choice == "no":
+                self.pending.forget(turn.msg.key)
+                turn.say(
+                    _(
+                        "No problem: I have stored nothing about you. If you change your mind, send /start. "
+                        "You can read about the learning titles on the association's notice boards or ask "
+                        "your village's study promotion officer."
+                    )
                 )
-            )
-        else:
-            turn.person.language = language
-            show_notice(turn, invite)
-    return True
+            else:
+                turn.person.language = language
+                self.show_notice(turn, invite)
+        return True
 
-
-async def consent_notice(turn: Turn) -> bool:
-    """The last link of the guest chain: show the notice."""
-    show_notice(turn)
-    return True
+    async def notice(self, turn: Turn) -> bool:
+        """The last link of the guest chain: show the notice."""
+        self.show_notice(turn)
+        return True
 
 
 async def _accept(turn: Turn, language: str, invite: str) -> None:
@@ -115,6 +162,9 @@ async def apply_invite(turn: Turn, code: str) -> None:
     result = await accounts.claim_invite(turn.services, user, code)
     if result.problem == "unknown":
         turn.say(_("This invite code is not valid. Please check the link you were given."))
+        return
+    if result.problem == "used" and result.invite is not None and result.invite.used_by == user.id:
+        turn.say(_("You have already used this invite: your role is unchanged."))
         return
     if result.problem == "used":
         turn.say(_("This invite has already been used. Please ask the administrator for a new one."))

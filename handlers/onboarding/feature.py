@@ -13,14 +13,17 @@ from handlers.onboarding.flows import AREA_FLOW
 class OnboardingFeature(Feature):
     name = "onboarding"
 
-    # Links of the guest chain (bot.bootstrap declares the order).
-    consent_answer = staticmethod(consent.consent_answer)
-    consent_notice = staticmethod(consent.consent_notice)
+    def __init__(self) -> None:
+        self.consent = consent.Consent(consent.PendingInvites())
+        # Links of the guest chain (bot.bootstrap declares the order).
+        self.consent_answer = self.consent.answer
+        self.consent_notice = self.consent.notice
 
     def register(self, router: Router) -> None:
+        start_command, help_command = commands.make_start(self.consent)
         router.add_flow(AREA_FLOW)
         router.add_command(
-            Command(("start", "batdau"), commands.start_command, Role.GUEST, N_("start, or start again"))
+            Command(("start", "batdau"), start_command, Role.GUEST, N_("start, or start again"))
         )
         router.add_command(
             Command(
@@ -31,9 +34,7 @@ class OnboardingFeature(Feature):
                 starts_flow=True,
             )
         )
-        router.add_command(
-            Command(("trogiup", "help"), commands.help_command, Role.GUEST, N_("what I can do"))
-        )
+        router.add_command(Command(("trogiup", "help"), help_command, Role.GUEST, N_("what I can do")))
         router.add_command(
             Command(("ngonngu", "lang"), commands.lang_command, Role.FAMILY, N_("Tiếng Việt / English"))
         )

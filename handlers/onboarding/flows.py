@@ -5,11 +5,12 @@ from __future__ import annotations
 from bot import accounts
 from bot.area_picker import AreaPicker
 from bot.context import Answer, Turn
-from bot.flow import DONE, Reask, StepFlow, yes_no
+from bot.flow import DONE, Confirm, StepFlow
 from bot.help import help_text
 from bot.i18n import N_, _
-from bot.model import Button
 from bot.text import esc
+
+CONFIRM_AREA = Confirm(N_("Yes, that is right"), N_("No, choose again"))
 
 
 def show_help(turn: Turn) -> None:
@@ -45,16 +46,10 @@ class AreaFlow(StepFlow):
     async def ask_confirm(self, turn: Turn) -> None:
         chain = await turn.services.store.read.areas.ancestors(turn.state.draft["chosen"])
         where = ", ".join(esc(a.name) for a in reversed(chain))
-        turn.say(
-            _("You live in: <b>{where}</b>. Is that right?").format(where=where),
-            [Button(_("Yes, that is right"), "confirm:yes"), Button(_("No, choose again"), "confirm:no")],
-        )
+        CONFIRM_AREA.ask(turn, _("You live in: <b>{where}</b>. Is that right?").format(where=where))
 
     async def on_confirm(self, turn: Turn, answer: Answer) -> str:
-        agreed = yes_no(answer, "confirm")
-        if agreed is None:
-            raise Reask(_("Please answer yes or no (or tap a button)."))
-        if not agreed:
+        if not CONFIRM_AREA.answer(turn):
             turn.state.draft = {}
             return "pick"
         user = turn.person.user

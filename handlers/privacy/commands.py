@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from bot import accounts, i18n
 from bot.context import Answer, Turn
 from bot.feature import PersonalData
-from bot.flow import DONE, Reask, StepFlow, yes_no
+from bot.flow import DONE, Confirm, StepFlow
 from bot.i18n import N_, _
-from bot.model import Button
 from bot.text import esc
 
 ROLE_NAMES = {"officer": N_("study promotion officer"), "admin": N_("administrator")}
+CONFIRM_DELETE = Confirm(N_("Yes, delete my data"), N_("No, keep it"))
 
 
 async def my_data(turn: Turn, sections: Sequence[PersonalData]) -> None:
@@ -61,20 +61,17 @@ class DeleteFlow(StepFlow):
     title = N_("deleting your data")
 
     async def ask_confirm(self, turn: Turn) -> None:
-        turn.say(
+        CONFIRM_DELETE.ask(
+            turn,
             _(
                 "This deletes everything I store about you: your profile, area and conversation, and your "
                 "household's declarations with their history. Anonymous counts in reports stay. This cannot "
                 "be undone. Delete now?"
             ),
-            [Button(_("Yes, delete my data"), "confirm:yes"), Button(_("No, keep it"), "confirm:no")],
         )
 
     async def on_confirm(self, turn: Turn, answer: Answer) -> str:
-        agreed = yes_no(answer, "confirm")
-        if agreed is None:
-            raise Reask(_("Please answer yes or no (or tap a button)."))
-        if not agreed:
+        if not CONFIRM_DELETE.answer(turn):
             turn.say(_("Nothing was deleted."))
             return DONE
         user = turn.person.user

@@ -6,10 +6,10 @@ import logging
 import time
 from datetime import date, datetime, timedelta
 
+from bot.choice import Option, match
 from bot.i18n import _
 from bot.model import CHANNELS
 from bot.services import Services
-from bot.text import fold
 from handlers.reports.model import KINDS, Line, Series, WeeklyReport
 from storage.areas import Area
 from storage.events import ALL_AREAS, week_of
@@ -18,17 +18,6 @@ from storage.reports import WeekCount
 log = logging.getLogger(__name__)
 
 DEFAULT_WEEKS = 8
-# How officers shorten the kinds of areas when they type (folded: no accents).
-ABBREVIATIONS = {
-    "tdp": "to dan pho",
-    "kp": "khu pho",
-    "tp": "thanh pho",
-    "tt": "thi tran",
-    "p": "phuong",
-    "p.": "phuong",
-    "x": "xa",
-    "x.": "xa",
-}
 MAX_WEEKS = 156  # three years
 
 
@@ -125,9 +114,7 @@ async def find_areas(services: Services, query: str, within: Area | None) -> lis
     by_id = [a for a in candidates if a.id == wanted]
     if by_id:
         return by_id
-    folded = " ".join(ABBREVIATIONS.get(word, word) for word in fold(wanted).replace(".", ". ").split())
-    if not folded:
-        return []
-    names = [(a, fold(a.name)) for a in candidates]
-    exact = [a for a, name in names if name == folded]
-    return exact or [a for a, name in names if folded in name]
+    # The one matcher of typed choices: "p lien bao", "tdp 1", "to 1", "dong da"…
+    found = match(wanted, [Option(a.id, a.name) for a in candidates], numbers=False)
+    keys = [found.chosen.key] if found.chosen is not None else [o.key for o in found.candidates]
+    return [a for a in candidates if a.id in keys]

@@ -26,6 +26,8 @@ EVERYWHERE = "*"  # the <area> of "every area" (administrators)
 HASHED = "~"  # an area id too long (or not ASCII) for a payload travels as a short hash
 MAX_CHOICES = 10
 WEEK_WORDS = frozenset({"tuan", "week", "weeks"})
+UP = ("@back", "len", "cap tren", "up")
+FILES = ("excel", "csv", "tep", "xuat", "tai ve", "files")
 # Apps that show no monospace text get a line per row instead of a table.
 PROPORTIONAL_CHANNELS = frozenset({"zalo"})
 
@@ -49,14 +51,15 @@ def payload(prefix: str, weeks: int, area: Area | None) -> str:
 
 
 def may_see(turn: Turn, scope: Area | None) -> bool:
-    person = turn.person
-    if person.role == Role.ADMIN:
-        return True
-    return scope is not None and person.role == Role.OFFICER and person.can_see(scope)
+    """An area's figures (None: every area) are for the officers of that area and above."""
+    if turn.person.role < Role.OFFICER:
+        return False
+    mine = turn.person.scope()
+    return mine.everywhere or (scope is not None and mine.contains(scope))
 
 
 def _home(turn: Turn) -> Area | None:
-    return turn.person.officer_area if turn.person.role < Role.ADMIN else None
+    return turn.person.scope().area
 
 
 def _readings(args: str) -> list[tuple[int | None, str]]:
@@ -119,9 +122,7 @@ async def _scope_from_args(turn: Turn, args: str, prefix: str) -> tuple[bool, Ar
 async def _scope_from_payload(turn: Turn) -> tuple[bool, Area | None, int]:
     """(allowed, scope, weeks) of a pressed button, after checking who pressed it."""
     _prefix, weeks_text, token = [*(turn.msg.payload or "").split(":", 2), "", ""][:3]
-    if turn.person.role < Role.OFFICER:
-        turn.say(_("Sorry, this command is only for officers or administrators of the association."))
-        return False, None, 0
+    turn.person.require_officer()
     weeks = int(weeks_text) if weeks_text.isdigit() and 1 <= int(weeks_text) <= MAX_WEEKS else DEFAULT_WEEKS
     store = turn.services.store.read
     scope: Area | None = None
@@ -171,17 +172,18 @@ def _buttons(turn: Turn, report: WeeklyReport, weeks: int) -> list[list[Button]]
     rows = [areas[i : i + 2] for i in range(0, len(areas), 2)]
     nav: list[Button] = []
     if report.up is not None and may_see(turn, report.up):
-        nav.append(Button(_("⬆ {area}").format(area=report.up.name), payload(VIEW, weeks, report.up)))
+        nav.append(Button(_("⬆ {area}").format(area=report.up.name), payload(VIEW, weeks, report.up), UP))
     elif report.up_to_all and may_see(turn, None):
-        nav.append(Button(_("⬆ All areas"), payload(VIEW, weeks, None)))
+        nav.append(Button(_("⬆ All areas"), payload(VIEW, weeks, None), UP))
     other = 52 if weeks < 52 else DEFAULT_WEEKS
     nav.append(
         Button(
             ngettext("Last {n} week", "Last {n} weeks", other).format(n=other),
             payload(VIEW, other, report.scope),
+            ("tuan", "weeks"),
         )
     )
-    nav.append(Button(_("Excel and CSV files"), payload(EXPORT, weeks, report.scope)))
+    nav.append(Button(_("Excel and CSV files"), payload(EXPORT, weeks, report.scope), FILES))
     rows.append(nav)
     return rows
 

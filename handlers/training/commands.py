@@ -7,18 +7,19 @@ Buttons (``tr:…``) are accelerators: the list's numbers and labels can be type
 from __future__ import annotations
 
 from bot import i18n
+from bot.choice import Option, match
 from bot.context import Role, Turn
 from bot.i18n import _
 from bot.model import Button
-from bot.text import esc, fold
+from bot.text import esc
 from handlers.training import render as messages
 from handlers.training import service
 from handlers.training.flows import training_problem
 from storage.sessions import TrainingSession
 
 PAGE_SIZE = 5
-OFF_WORDS = frozenset({"tat", "off", "khong", "ko", "dung"})
-ON_WORDS = frozenset({"bat", "on", "co", "mo"})
+BACK = ("@back", "@list")
+LEAVE = ("roi", "huy", "khong cho nua", "@cancel")
 
 
 async def visible_scope(turn: Turn) -> tuple[list[str], tuple[str, ...]] | None:
@@ -94,9 +95,9 @@ async def show_list(turn: Turn, page: int) -> None:
     lines.append("")
     lines.append(_("Tap a session (or type its number) to see it and sign up."))
     if page > 0:
-        buttons.append(Button(_("◀ Previous"), f"tr:p:{page - 1}"))
+        buttons.append(Button(_("◀ Previous"), f"tr:p:{page - 1}", ("@previous",)))
     if page + 1 < pages:
-        buttons.append(Button(_("Next ▶"), f"tr:p:{page + 1}"))
+        buttons.append(Button(_("Next ▶"), f"tr:p:{page + 1}", ("@more",)))
     turn.say("\n".join(lines), buttons)
 
 
@@ -137,7 +138,7 @@ async def show_session(turn: Turn, session_id: int) -> None:
     elif status == "waiting":
         position = await store.sessions.signups.waiting_position(session.id, turn.person.user_id)
         lines.append(_("⏳ You are on the waiting list (number {position}).").format(position=position))
-        buttons.append(Button(_("Leave the waiting list"), f"tr:c:{session.id}"))
+        buttons.append(Button(_("Leave the waiting list"), f"tr:c:{session.id}", LEAVE))
     else:
         full = confirmed >= session.capacity
         lines.append(
@@ -145,12 +146,12 @@ async def show_session(turn: Turn, session_id: int) -> None:
             if full
             else _("Places are available.")
         )
-        buttons.append(Button(_("Join the waiting list") if full else _("Sign up"), f"tr:s:{session.id}"))
-    if turn.person.role >= Role.OFFICER:
-        area = await store.areas.get(session.area_id)
-        if area is not None and turn.person.can_see(area):
-            buttons.append(Button(_("Manage (officers)"), f"tro:m:{session.id}"))
-    buttons.append(Button(_("Back to the list"), "tr:p:0"))
+        label = _("Join the waiting list") if full else _("Sign up")
+        buttons.append(Button(label, f"tr:s:{session.id}", ("@register", "cho doi")))
+    area = await store.areas.get(session.area_id)
+    if area is not None and turn.person.can_see(area):
+        buttons.append(Button(_("Manage (officers)"), f"tro:m:{session.id}", ("quan ly", "manage")))
+    buttons.append(Button(_("Back to the list"), "tr:p:0", BACK))
     turn.say("\n".join(lines), buttons)
 
 
@@ -167,7 +168,7 @@ async def sign_up(turn: Turn, session_id: int) -> None:
         turn.say(training_problem(problem.code))
         return
     title = f"<b>{esc(session.title)}</b>"
-    back = Button(_("Back to the list"), "tr:p:0")
+    back = Button(_("Back to the list"), "tr:p:0", BACK)
     if result.outcome in ("confirmed", "already_confirmed"):
         lines = [
             _("✅ You are signed up for {title}.").format(title=title)
@@ -190,7 +191,7 @@ async def sign_up(turn: Turn, session_id: int) -> None:
         else _("You are already on the waiting list for {title}, number {position}.")
     ).format(title=title, position=result.position)
     text += "\n" + _("If a place opens up, you get it in turn and I will tell you.")
-    turn.say(text, [Button(_("Leave the waiting list"), f"tr:c:{session.id}"), back])
+    turn.say(text, [Button(_("Leave the waiting list"), f"tr:c:{session.id}", LEAVE), back])
 
 
 async def ask_cancel(turn: Turn, session_id: int) -> None:
@@ -208,8 +209,8 @@ async def ask_cancel(turn: Turn, session_id: int) -> None:
     turn.say(
         "\n".join([question, messages.when_line(session)]),
         [
-            Button(_("Yes, cancel"), f"tr:cy:{session_id}"),
-            Button(_("No, keep my place"), f"tr:cn:{session_id}"),
+            Button(_("Yes, cancel"), f"tr:cy:{session_id}", ("@yes",)),
+            Button(_("No, keep my place"), f"tr:cn:{session_id}", ("@no", "giu", "van di")),
         ],
     )
 
@@ -249,19 +250,29 @@ async def leave_command(turn: Turn, args: str) -> None:
 
 
 # -- reminders on/off ---------------------------------------------------------------------------
+def _switches() -> list[Option]:
+    return [
+        Option("tr:n:on", _("Turn reminders on"), ("@on", "@yes")),
+        Option("tr:n:off", _("Turn reminders off"), ("@off", "@no")),
+    ]
+
+
 async def reminders_command(turn: Turn, args: str) -> None:
-    word = fold(args).strip()
-    if word in OFF_WORDS or word in ON_WORDS:
-        await set_reminders(turn, word in ON_WORDS)
-        return
+    """/nhacnho, or /nhacnho tat (bat, off, on…): the same words as the switch's button."""
+    if args.strip():
+        wanted = match(args, _switches(), numbers=False).chosen
+        if wanted is not None:
+            await set_reminders(turn, wanted.key.endswith(":on"))
+            return
     enabled = await turn.services.store.read.sessions.reminders.enabled(turn.person.user_id)
+    on, off = _switches()
     if enabled:
         text = _("Reminders before your training sessions are <b>on</b>.")
-        button = Button(_("Turn reminders off"), "tr:n:off")
+        switch = off
     else:
         text = _("Reminders before your training sessions are <b>off</b>.")
-        button = Button(_("Turn reminders on"), "tr:n:on")
-    turn.say(text, [button])
+        switch = on
+    turn.say(text, [Button(switch.label, switch.key, switch.aliases)])
 
 
 async def set_reminders(turn: Turn, enabled: bool) -> None:

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import i18n
-from bot.context import Answer, Role, Turn
-from bot.flow import DONE, Option, Reask, StepFlow, option_buttons, pick, yes_no
+from bot.choice import Option, buttons, translated
+from bot.context import Answer, Turn
+from bot.flow import DONE, Confirm, Reask, StepFlow, choose, pick
 from bot.i18n import N_, _
 from bot.model import Button
 from bot.text import esc
@@ -41,15 +42,19 @@ DURATIONS = (
     (240, N_("Half a day (4 hours)")),
 )
 AREA_PAGE = 8
+SUMMARY_ACTIONS = (
+    Option("yes", N_("Create the session"), ("@save", "@send")),
+    Option("edit", N_("Change something"), ("@edit",)),
+    Option("no", N_("Discard"), ("@cancel",)),
+)
+CANCEL_CONFIRM = Confirm(N_("Yes, cancel the session"), N_("No, keep it"))
 
 
 async def scope_areas(turn: Turn) -> list[Area]:
     """Areas where this person may hold sessions: an officer's area and below; admins everywhere."""
     areas = turn.services.store.read.areas
-    if turn.person.role >= Role.ADMIN:
-        return await areas.all()
-    officer_area = turn.person.officer_area
-    return await areas.subtree(officer_area.id) if officer_area is not None else []
+    scope = turn.person.scope()
+    return await areas.all() if scope.area is None else await areas.subtree(scope.area.id)
 
 
 def _hint(problem: FieldError) -> Reask:
@@ -131,10 +136,17 @@ class SessionFlow(StepFlow):
         return await self._next(turn, "place")
 
     def _audiences(self) -> list[Option]:
-        return [Option(key, messages.audience_label(key)) for key in ("family", "officer", "all")]
+        aliases = {
+            "family": ("gia dinh", "nguoi dan"),
+            "officer": ("can bo", "cb"),
+            "all": ("tat ca", "ca hai"),
+        }
+        return [
+            Option(key, messages.audience_label(key), aliases[key]) for key in ("family", "officer", "all")
+        ]
 
     async def ask_audience(self, turn: Turn) -> None:
-        turn.say(_("Who is it for?"), option_buttons("audience", self._audiences()))
+        turn.say(_("Who is it for?"), buttons("audience", self._audiences()))
 
     async def on_audience(self, turn: Turn, answer: Answer) -> str:
         chosen = pick("audience", answer, self._audiences())
@@ -153,23 +165,28 @@ class SessionFlow(StepFlow):
         pages = max(1, -(-len(areas) // AREA_PAGE))
         page = min(page, pages - 1)
         shown = areas[page * AREA_PAGE : (page + 1) * AREA_PAGE]
-        buttons = option_buttons("area", [Option(a.id, a.name) for a in shown])
+        shown_options = [Option(a.id, a.name) for a in shown]
         if page + 1 < pages:
-            buttons.append(Button(_("More…"), "area:+more"))
+            shown_options.append(Option("+more", _("More…"), ("@more",)))
         question = _("Which area is it for? People of that area and below will see it.")
         if pages > 1:
             question += "\n" + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
-        turn.say(question, buttons)
+        turn.say(question, buttons("area", shown_options))
 
     async def on_area(self, turn: Turn, answer: Answer) -> str:
         draft = turn.state.draft
-        if answer.payload == "area:+more":
+        areas = await scope_areas(turn)
+        # Any area of the officer's scope can be named, not only those of the page on screen.
+        options = [Option(a.id, a.name) for a in areas] + [Option("+more", _("More…"), ("@more",))]
+        chosen = choose(
+            turn,
+            "area",
+            options,
+            _("I could not find that area in the list. Please tap a button or type its name."),
+        )
+        if chosen.key == "+more":
             draft["area_page"] = int(draft.get("area_page", 0)) + 1
             return "area"
-        areas = await scope_areas(turn)
-        chosen = pick("area", answer, [Option(a.id, a.name) for a in areas])
-        if chosen is None:
-            raise Reask(_("I could not find that area in the list. Please tap a button or type its name."))
         draft["area"] = chosen.key
         draft.pop("area_page", None)
         return await self._next(turn, "area")
@@ -253,40 +270,41 @@ class SessionFlow(StepFlow):
         lines += [f"• {_(FIELD_LABELS[name])}: {value}" for name, value in rows]
         return "\n".join(lines)
 
+    def _actions(self, turn: Turn) -> list[Option]:
+        actions = translated(SUMMARY_ACTIONS)
+        if "session_id" in turn.state.draft:
+            actions[0] = Option("yes", _("Save the changes"), actions[0].aliases)
+        return actions
+
     async def ask_confirm(self, turn: Turn) -> None:
-        editing = "session_id" in turn.state.draft
-        turn.say(
-            await self._summary(turn),
-            [
-                Button(_("Save the changes") if editing else _("Create the session"), "confirm:yes"),
-                Button(_("Change something"), "confirm:edit"),
-                Button(_("Discard"), "confirm:no"),
-            ],
-        )
+        turn.say(await self._summary(turn), buttons("confirm", self._actions(turn)))
 
     async def on_confirm(self, turn: Turn, answer: Answer) -> str:
-        if answer.payload == "confirm:edit" or answer.folded in ("sua", "thay doi", "edit", "change"):
+        chosen = choose(
+            turn,
+            "confirm",
+            self._actions(turn),
+            _("Please tap a button: create, change something, or discard."),
+        )
+        if chosen.key == "edit":
             return "field"
-        agreed = yes_no(answer, "confirm")
-        if agreed is None:
-            raise Reask(_("Please tap a button: create, change something, or discard."))
-        if not agreed:
+        if chosen.key == "no":
             turn.say(_("Discarded: nothing was saved."))
             return DONE
         await self._save(turn)
         return DONE
 
+    @staticmethod
+    def _fields() -> list[Option]:
+        return [Option(name, _(FIELD_LABELS[name])) for name in ORDER]
+
     async def ask_field(self, turn: Turn) -> None:
-        turn.say(
-            _("What do you want to change?"),
-            option_buttons("field", [Option(name, _(FIELD_LABELS[name])) for name in ORDER]),
-            columns=2,
-        )
+        turn.say(_("What do you want to change?"), buttons("field", self._fields()), columns=2)
 
     async def on_field(self, turn: Turn, answer: Answer) -> str:
-        chosen = pick("field", answer, [Option(name, _(FIELD_LABELS[name])) for name in ORDER])
-        if chosen is None:
-            raise Reask(_("Please tap one of the buttons, or type its number."))
+        chosen = choose(
+            turn, "field", self._fields(), _("Please tap one of the buttons, or type its number.")
+        )
         turn.state.draft["review"] = True
         return chosen.key
 
@@ -393,16 +411,10 @@ class CancelSessionFlow(StepFlow):
                 count=confirmed + waiting
             )
         )
-        turn.say(
-            "\n".join(lines),
-            [Button(_("Yes, cancel the session"), "confirm:yes"), Button(_("No, keep it"), "confirm:no")],
-        )
+        CANCEL_CONFIRM.ask(turn, "\n".join(lines))
 
     async def on_confirm(self, turn: Turn, answer: Answer) -> str:
-        agreed = yes_no(answer, "confirm")
-        if agreed is None:
-            raise Reask(_("Please answer yes or no (or tap a button)."))
-        if not agreed:
+        if not CANCEL_CONFIRM.answer(turn):
             turn.say(_("The session was not cancelled."))
             return DONE
         session_id = int(turn.state.draft["session_id"])

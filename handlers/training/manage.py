@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import i18n
-from bot.context import Role, Turn
+from bot.context import Turn
 from bot.i18n import _
 from bot.model import Attachment, Button, Reply
 from bot.text import esc
@@ -28,9 +28,7 @@ RECENT = timedelta(days=14)  # past sessions stay in the officer's list this lon
 async def managed_session(turn: Turn, session_id: int) -> TrainingSession | None:
     """The session if this person is an officer of its area or an admin; else say why not."""
     store = turn.services.store.read
-    if turn.person.role < Role.OFFICER:
-        turn.say(_("Sorry, this command is only for officers or administrators of the association."))
-        return None
+    turn.person.require_officer()
     session = await store.sessions.get(session_id)
     area = await store.areas.get(session.area_id) if session else None
     if session is None or area is None:
@@ -42,17 +40,8 @@ async def managed_session(turn: Turn, session_id: int) -> TrainingSession | None
     return session
 
 
-def _scope_path(turn: Turn) -> str | None:
-    if turn.person.role >= Role.ADMIN:
-        return None
-    area = turn.person.officer_area
-    return area.path if area is not None else "/nowhere/"
-
-
 async def create_command(turn: Turn, args: str) -> None:
-    if turn.person.role < Role.ADMIN and turn.person.officer_area is None:
-        turn.say(_("Your officer role has no area. Please ask the administrator."))
-        return
+    turn.person.scope()  # officers of an area, and administrators
     turn.say(_("Let us create a training session. You can type /huy at any step to stop."))
     await SESSION_FLOW.start(turn)
 
@@ -64,7 +53,7 @@ async def my_sessions_command(turn: Turn, args: str) -> None:
 async def show_list(turn: Turn, page: int) -> None:
     store = turn.services.store.read
     since = turn.services.clock.now() - RECENT
-    scope = _scope_path(turn)
+    scope = turn.person.scope().path
     total = await store.sessions.count_in_scope(scope, since)
     if total == 0:
         turn.say(_("There are no sessions in your area yet. Create one with /taolop."))
@@ -92,9 +81,9 @@ async def show_list(turn: Turn, page: int) -> None:
         )
         buttons.append(Button(messages.button_label(session), f"tro:m:{session.id}"))
     if page > 0:
-        buttons.append(Button(_("◀ Previous"), f"tro:p:{page - 1}"))
+        buttons.append(Button(_("◀ Previous"), f"tro:p:{page - 1}", ("@previous",)))
     if page + 1 < pages:
-        buttons.append(Button(_("Next ▶"), f"tro:p:{page + 1}"))
+        buttons.append(Button(_("Next ▶"), f"tro:p:{page + 1}", ("@more",)))
     turn.say("\n".join(lines), buttons)
 
 
@@ -119,16 +108,16 @@ async def show_manage(turn: Turn, session: TrainingSession) -> None:
     lines.append(_("Reminders: {offsets}").format(offsets=messages.fmt_offsets(session.reminder_offsets)))
     begun = session.starts_at <= turn.services.clock.now()
     buttons = [
-        Button(_("Sign-up list"), f"tro:l:{session.id}"),
-        Button(_("Export CSV"), f"tro:x:{session.id}"),
-        Button(_("Attendance"), f"tro:a:{session.id}:0"),
+        Button(_("Sign-up list"), f"tro:l:{session.id}", ("@list", "danh sach dang ky", "ai dang ky")),
+        Button(_("Export CSV"), f"tro:x:{session.id}", ("xuat", "csv", "tai ve", "export")),
+        Button(_("Attendance"), f"tro:a:{session.id}:0", ("diem danh", "co mat")),
     ]
     if session.cancelled:
         lines.append(_("❌ This session has been cancelled."))
     elif not begun:
-        buttons.append(Button(_("Edit"), f"tro:e:{session.id}"))
-        buttons.append(Button(_("Cancel the session"), f"tro:k:{session.id}"))
-    buttons.append(Button(_("Back to my sessions"), "tro:p:0"))
+        buttons.append(Button(_("Edit"), f"tro:e:{session.id}", ("@edit",)))
+        buttons.append(Button(_("Cancel the session"), f"tro:k:{session.id}", ("huy buoi", "huy lop", "huy")))
+    buttons.append(Button(_("Back to my sessions"), "tro:p:0", ("@back",)))
     turn.say("\n".join(lines), buttons, columns=2)
 
 
@@ -157,7 +146,10 @@ async def show_signups(turn: Turn, session: TrainingSession) -> None:
         lines.append(_("Nobody has signed up yet."))
     turn.say(
         "\n".join(lines),
-        [Button(_("Export CSV"), f"tro:x:{session.id}"), Button(_("Back"), f"tro:m:{session.id}")],
+        [
+            Button(_("Export CSV"), f"tro:x:{session.id}", ("xuat", "csv", "tai ve", "export")),
+            Button(_("Back"), f"tro:m:{session.id}", ("@back",)),
+        ],
     )
 
 
@@ -206,10 +198,10 @@ async def show_attendance(turn: Turn, session: TrainingSession, page: int) -> No
             Button(f"{mark} {person.display_name[:40] or '—'}", f"tro:t:{person.signup_id}:{page}")
         )
     if page > 0:
-        buttons.append(Button(_("◀ Previous"), f"tro:a:{session.id}:{page - 1}"))
+        buttons.append(Button(_("◀ Previous"), f"tro:a:{session.id}:{page - 1}", ("@previous",)))
     if page + 1 < pages:
-        buttons.append(Button(_("Next ▶"), f"tro:a:{session.id}:{page + 1}"))
-    buttons.append(Button(_("Done"), f"tro:m:{session.id}"))
+        buttons.append(Button(_("Next ▶"), f"tro:a:{session.id}:{page + 1}", ("@more",)))
+    buttons.append(Button(_("Done"), f"tro:m:{session.id}", ("@done", "@back")))
     turn.say(text, buttons)
 
 
@@ -264,9 +256,7 @@ async def on_button(turn: Turn) -> None:
     parts = (turn.msg.payload or "").split(":")
     action = parts[1] if len(parts) > 1 else ""
     numbers = [int(p) for p in parts[2:] if p.isdigit()]
-    if turn.person.role < Role.OFFICER:
-        turn.say(_("Sorry, this command is only for officers or administrators of the association."))
-        return
+    turn.person.require_officer()
     if not numbers:
         turn.say(_("That button is no longer active."))
         return

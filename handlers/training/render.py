@@ -81,7 +81,9 @@ def session_lines(session: TrainingSession, *, description: bool = True) -> list
 
 
 def cancel_place_button(session_id: int) -> Button:
-    return Button(_("Cancel my place"), f"tr:c:{session_id}")
+    return Button(
+        _("Cancel my place"), f"tr:c:{session_id}", ("huy dang ky", "huy cho", "khong di", "@cancel")
+    )
 
 
 def reminder_reply(session: TrainingSession) -> Reply:
