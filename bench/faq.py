@@ -41,8 +41,12 @@ from tests.faq_evaluation import (
     EVAL_FILE,
     HOLDOUT_FILE,
     Report,
+    accuracy_at,
+    calibrate,
     evaluate,
+    evaluate_cli,
     load_items,
+    score_items,
     verbatim,
 )
 
@@ -77,6 +81,26 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def print_calibration(service: FaqService) -> None:
+    """Accuracy by threshold on the sets written by others, and a leave-one-set-out estimate."""
+    files = {"holdout": HOLDOUT_FILE, "blind": BLIND_FILE, "blind2": BLIND2_FILE, "blind3": BLIND3_FILE}
+    scored = {name: score_items(service, load_items(path)) for name, path in files.items() if path.exists()}
+    thresholds = [round(0.30 + 0.025 * i, 3) for i in range(13)]
+    pooled, left_out = calibrate(scored, thresholds)
+    size = sum(len(s) for s in scored.values())
+    print(f"\ncalibration on {', '.join(scored)} ({size} questions written by others)")
+    print("  threshold  " + " ".join(f"{t:>6}" for t in pooled))
+    print("  pooled     " + " ".join(f"{100 * v:5.1f}%" for v in pooled.values()))
+    for name, group in scored.items():
+        print(f"  {name:<10} " + " ".join(f"{100 * accuracy_at(group, t):5.1f}%" for t in thresholds))
+    total = 0.0
+    for name, (chosen, accuracy) in left_out.items():
+        total += accuracy * len(scored[name])
+        print(f"  {name} left out: threshold {chosen:.3f} chosen on the others, {100 * accuracy:.1f} % on it")
+    estimate = 100 * total / size
+    print(f"  leave-one-set-out estimate: {estimate:.1f} % (the bot's threshold: {service.threshold})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -87,6 +111,16 @@ def main() -> int:
         "--sets",
         default="eval,holdout,blind,blind2,blind3",
         help="comma-separated sets to score (eval, holdout, blind, blind2, blind3); default: all",
+    )
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="print accuracy by threshold on the sets written by others, and a leave-one-set-out choice",
+    )
+    parser.add_argument(
+        "--via-cli",
+        action="store_true",
+        help="score the sets through `python -m bot ask --json -` (a subprocess) instead of in-process",
     )
     args = parser.parse_args()
 
@@ -128,13 +162,17 @@ def main() -> int:
             )
         )
     for name, items in sets:
-        print_report(name, evaluate(service, items), args.mistakes)
+        report = evaluate_cli(items) if args.via_cli else evaluate(service, items)
+        print_report(name + (" — through ask --json" if args.via_cli else ""), report, args.mistakes)
         copied = verbatim(service, items)
         novel = evaluate(service, [i for i in items if i not in copied])
         print(
             f"  {len(copied)} of {len(items)} equal a phrasing of the knowledge base; on the others:"
             f" {pct(novel.accuracy('all'))}"
         )
+
+    if args.calibrate:
+        print_calibration(service)
 
     questions = [item.text for _name, items in sets for item in items]
     rounds: list[tuple[float, float, float]] = []
