@@ -20,6 +20,10 @@
 5. Precision (issue 12): thanks, greetings and "ok" (``Lexicon.kind``), one everyday word, grammar
    words alone and bare numbers never get a topic (``Match.kind`` says which). When a question
    names a title ("dòng họ học tập"), topics about another title rank last at half confidence.
+6. Out of scope (issue 12, second round): a question about another office's subject that shares
+   our words ("làm căn cước công dân", "đăng ký tạm trú", "học phí") keeps ``Tuning.outside`` of
+   its confidence, unless it names a title or a word of the campaign ("quỹ", "khuyến học"). Both
+   lists are data: ``[outside]`` in the abbreviations file.
 
 BM25 is the textbook formula (a few lines; the index is ~30 topics, so no library is needed
 for it); fuzzy matching and edit distances come from rapidfuzz.
@@ -84,6 +88,7 @@ class Tuning:
     year_weight: float = 0.3  # a year ("năm 2025") is context, rarely the subject
     other_title: float = 0.5  # confidence kept by a topic about another title than the one named
     common_topics: int = 3  # a lone word (or word pair) in this many topics says too little
+    outside: float = 0.5  # confidence kept by a question about another office's subject (issue 12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +156,15 @@ class _Grammar(enum.IntEnum):
     PART = 1  # a weak word beside a word no topic knows ("bị sốt")
     CHATTER = 2  # a weak word beside a known word ("rồi muốn")
     ALL = 3  # weak words only
+
+
+def _contains(folded: list[str], phrases: list[tuple[str, ...]]) -> bool:
+    """Whether any of the phrases (word sequences) occurs in ``folded``."""
+    for phrase in phrases:
+        size = len(phrase)
+        if size and any(tuple(folded[i : i + size]) == phrase for i in range(len(folded) - size + 1)):
+            return True
+    return False
 
 
 def _pairs(tokens: list[str]) -> list[str]:
@@ -245,6 +259,9 @@ class Matcher:
             key: [tuple(w.folded for w in analyze(name, lexicon, question=False)) for name in names]
             for key, names in lexicon.titles.items()
         }
+        # Other offices' subjects, and the campaign's words that keep a question ours (data).
+        self._outside = [self._phrase(text) for text in lexicon.outside]
+        self._ours = [self._phrase(text) for text in lexicon.ours]
         self._about = [
             frozenset().union(
                 *(
@@ -254,6 +271,9 @@ class Matcher:
             )
             for i in ids
         ]
+
+    def _phrase(self, text: str) -> tuple[str, ...]:
+        return tuple(w.folded for w in analyze(text, self.lexicon, question=False))
 
     # -- word repair ---------------------------------------------------------------------------
     def _segment(self, word: str) -> list[str] | None:
@@ -350,6 +370,12 @@ class Matcher:
                     break
         return frozenset(found)
 
+    def _foreign(self, folded: list[str], named: frozenset[str]) -> bool:
+        """Whether a question is about another office's subject ("làm căn cước công dân ở đâu"):
+        it names one (``[outside]`` of the abbreviations file) and neither a title nor a word of
+        the campaign ("quỹ khuyến học có hỗ trợ hộ nghèo không" stays ours)."""
+        return not named and _contains(folded, self._outside) and not _contains(folded, self._ours)
+
     def _too_short(self, folded: list[str], weak: list[bool]) -> bool:
         """One everyday word ("học", "gia đình"), grammar words only, or a bare number: no topic.
 
@@ -400,6 +426,7 @@ class Matcher:
         shortlist = sorted(relevance, key=lambda doc: (-relevance[doc], doc))[: t.shortlist]
         query = " ".join(folded)
         named = self._named(folded)
+        foreign = self._foreign(folded, named)
         scored = []
         for doc in shortlist:
             best = process.extractOne(query, self._phrasings[doc], scorer=fuzz.token_sort_ratio)
@@ -411,6 +438,8 @@ class Matcher:
                 # The question names a title and this topic is about another one: it loses.
                 confidence *= t.other_title
                 rank -= 2
+            if foreign:
+                confidence *= t.outside
             scored.append((rank, confidence, doc))
         scored.sort(key=lambda item: (-item[0], item[2]))
         candidates = tuple(Candidate(self.ids[doc], round(conf, 4)) for _rank, conf, doc in scored[:TOP_N])
