@@ -24,6 +24,10 @@
    our words ("làm căn cước công dân", "đăng ký tạm trú", "học phí") keeps ``Tuning.outside`` of
    its confidence, unless it names a title or a word of the campaign ("quỹ", "khuyến học"). Both
    lists are data: ``[outside]`` in the abbreviations file.
+7. Narrower topics (``within`` and ``marks`` in the knowledge file): between a topic and the
+   broader one it narrows ("cdht_scoring" within "title.cong_dan"), the narrower one's marks
+   decide ("phần mềm", "chấm điểm"), not the words the two share: without a mark the broader
+   topic answers.
 
 BM25 is the textbook formula (a few lines; the index is ~30 topics, so no library is needed
 for it); fuzzy matching and edit distances come from rapidfuzz.
@@ -193,6 +197,8 @@ class Matcher:
         naming: dict[str, list[str]] = {}  # titles and keywords: what a topic is about
         told: dict[str, list[str]] = {}  # answers (the first message)
         detailed: dict[str, list[str]] = {}  # their "more" (the details, on request)
+        within: dict[str, str] = {}  # a narrower topic → its broader one
+        marks: dict[str, list[str]] = {}  # and the words that make a question about it
         for base in bases:
             for topic in base.topics:
                 if topic.id not in asked:
@@ -205,6 +211,9 @@ class Matcher:
                 told[topic.id].append(strip_html(topic.answer))
                 if topic.more:
                     detailed[topic.id].append(strip_html(topic.more))
+                if topic.within:
+                    within[topic.id] = topic.within
+                    marks.setdefault(topic.id, []).extend(topic.marks)
         self.ids = ids
         folded_docs: list[Counter[str]] = []
         accented_docs: list[Counter[str]] = []
@@ -262,6 +271,12 @@ class Matcher:
         # Other offices' subjects, and the campaign's words that keep a question ours (data).
         self._outside = [self._phrase(text) for text in lexicon.outside]
         self._ours = [self._phrase(text) for text in lexicon.ours]
+        position = {topic_id: i for i, topic_id in enumerate(ids)}
+        self._families = [
+            (position[child], position[broader], [self._phrase(m) for m in marks[child]])
+            for child, broader in within.items()
+            if broader in position
+        ]
         self._about = [
             frozenset().union(
                 *(
@@ -427,26 +442,47 @@ class Matcher:
         query = " ".join(folded)
         named = self._named(folded)
         foreign = self._foreign(folded, named)
-        scored = []
+        scored: list[list[float]] = []  # [rank, confidence, doc, set aside for another title]
         for doc in shortlist:
             best = process.extractOne(query, self._phrasings[doc], scorer=fuzz.token_sort_ratio)
             sim = best[1] / 100 if best else 0.0
             coverage = self._coverage(grammar, doc)
             confidence = t.coverage_share * coverage + (1 - t.coverage_share) * sim
             rank = confidence + t.relevance_weight * relevance[doc] / scale
-            if named and self._about[doc] and not named & self._about[doc]:
+            aside = bool(named and self._about[doc] and not named & self._about[doc])
+            if aside:
                 # The question names a title and this topic is about another one: it loses.
                 confidence *= t.other_title
                 rank -= 2
             if foreign:
                 confidence *= t.outside
-            scored.append((rank, confidence, doc))
+            scored.append([rank, confidence, doc, aside])
+        self._narrow(scored, folded)
         scored.sort(key=lambda item: (-item[0], item[2]))
-        candidates = tuple(Candidate(self.ids[doc], round(conf, 4)) for _rank, conf, doc in scored[:TOP_N])
+        candidates = tuple(
+            Candidate(self.ids[int(doc)], round(conf, 4)) for _rank, conf, doc, _aside in scored[:TOP_N]
+        )
         top = candidates[0]
         if short:
             return Match(None, top.score, candidates, Kind.SHORT)
         return Match(top.topic if top.score >= self.threshold else None, top.score, candidates)
+
+    def _narrow(self, scored: list[list[float]], folded: list[str]) -> None:
+        """Between a narrower topic and its broader one, the marks decide, not the shared words.
+
+        With a mark of the narrower topic ("phần mềm" for the scoring of a learning citizen) the
+        narrower one goes first, without one the broader one does; the one moved up takes the
+        other's rank (just above it) and the higher of the two confidences.
+        """
+        entries = {int(entry[2]): entry for entry in scored if not entry[3]}
+        for child, broader, marks in self._families:
+            narrow, broad = entries.get(child), entries.get(broader)
+            if narrow is None or broad is None:
+                continue
+            first, second = (narrow, broad) if _contains(folded, marks) else (broad, narrow)
+            if second[0] >= first[0]:
+                first[0] = second[0] + 1e-6
+                first[1] = max(first[1], second[1])
 
     def _coverage(self, grammar: dict[str, _Grammar], doc: int) -> float:
         """IDF-weighted share of the question's words (and word pairs) that the topic knows.
