@@ -205,7 +205,11 @@ class Lexicon:
         return word.folded in self.ignore_folded or (question and word.norm in self.ignore_exact)
 
     def is_weak(self, word: Word) -> bool:
-        return word.folded in self.weak_folded or word.norm in self.weak_exact
+        # Typed with diacritics a word says which it is: "cán" (bộ) and "máy" (tính) are not the
+        # weak "cần" and "mấy" that "can" and "may" may stand for.
+        if word.accented:
+            return word.norm in self.weak_exact
+        return word.folded in self.weak_folded
 
     def kind(self, text: str) -> Kind:
         """THANKS, GREETING or OK when the whole message is polite words, else QUESTION.
