@@ -52,7 +52,7 @@ from bot.text import strip_html
 from handlers.faq.analyze import Kind, Lexicon, Word, analyze
 from handlers.faq.knowledge import Knowledge
 
-THRESHOLD = 0.45  # calibrated on the held-out, first and second blind sets (see BENCHMARKS.md)
+THRESHOLD = 0.40  # leave-one-set-out over holdout, blind 1–3 (bench/faq.py --calibrate; BENCHMARKS.md)
 TOP_N = 3
 
 # The shape of one Vietnamese syllable without diacritics (onset, vowels, final consonant).
