@@ -162,13 +162,26 @@ class _Grammar(enum.IntEnum):
     ALL = 3  # weak words only
 
 
-def _contains(folded: list[str], phrases: list[tuple[str, ...]]) -> bool:
+class _Phrases:
+    """Word sequences to look for in a question, indexed by their first word."""
+
+    def __init__(self, phrases: Iterable[tuple[str, ...]]) -> None:
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in phrases:
+            if phrase:
+                self._by_first.setdefault(phrase[0], []).append(phrase)
+
+    def found(self, folded: list[str]) -> bool:
+        for i, word in enumerate(folded):
+            for phrase in self._by_first.get(word, ()):
+                if tuple(folded[i : i + len(phrase)]) == phrase:
+                    return True
+        return False
+
+
+def _contains(folded: list[str], phrases: Iterable[tuple[str, ...]]) -> bool:
     """Whether any of the phrases (word sequences) occurs in ``folded``."""
-    for phrase in phrases:
-        size = len(phrase)
-        if size and any(tuple(folded[i : i + size]) == phrase for i in range(len(folded) - size + 1)):
-            return True
-    return False
+    return _Phrases(phrases).found(folded)
 
 
 def _pairs(tokens: list[str]) -> list[str]:
@@ -269,11 +282,11 @@ class Matcher:
             for key, names in lexicon.titles.items()
         }
         # Other offices' subjects, and the campaign's words that keep a question ours (data).
-        self._outside = [self._phrase(text) for text in lexicon.outside]
-        self._ours = [self._phrase(text) for text in lexicon.ours]
+        self._outside = _Phrases(self._phrase(text) for text in lexicon.outside)
+        self._ours = _Phrases(self._phrase(text) for text in lexicon.ours)
         position = {topic_id: i for i, topic_id in enumerate(ids)}
         self._families = [
-            (position[child], position[broader], [self._phrase(m) for m in marks[child]])
+            (position[child], position[broader], _Phrases(self._phrase(m) for m in marks[child]))
             for child, broader in within.items()
             if broader in position
         ]
@@ -389,7 +402,7 @@ class Matcher:
         """Whether a question is about another office's subject ("làm căn cước công dân ở đâu"):
         it names one (``[outside]`` of the abbreviations file) and neither a title nor a word of
         the campaign ("quỹ khuyến học có hỗ trợ hộ nghèo không" stays ours)."""
-        return not named and _contains(folded, self._outside) and not _contains(folded, self._ours)
+        return not named and self._outside.found(folded) and not self._ours.found(folded)
 
     def _too_short(self, folded: list[str], weak: list[bool]) -> bool:
         """One everyday word ("học", "gia đình"), grammar words only, or a bare number: no topic.
@@ -479,7 +492,7 @@ class Matcher:
             narrow, broad = entries.get(child), entries.get(broader)
             if narrow is None or broad is None:
                 continue
-            first, second = (narrow, broad) if _contains(folded, marks) else (broad, narrow)
+            first, second = (narrow, broad) if marks.found(folded) else (broad, narrow)
             if second[0] >= first[0]:
                 first[0] = second[0] + 1e-6
                 first[1] = max(first[1], second[1])
@@ -531,5 +544,7 @@ class Matcher:
         result = self.match(text)
         shown = " ".join(f"({w})" if is_weak else w for w, is_weak in zip(folded, weak, strict=True))
         lines = [f"words: {shown}" + (f"  (accented: {' '.join(norms)})" if accented else "")]
+        if self._foreign(folded, self._named(folded)):
+            lines.append("  another office's subject ([outside]): confidence lowered")
         lines += [f"  {c.topic:<22} {c.score:.3f}" for c in result.candidates]
         return "\n".join(lines)
