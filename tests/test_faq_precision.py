@@ -136,3 +136,12 @@ def test_the_outside_section_is_checked(tmp_path: Path) -> None:
     bad.write_text('[outside]\nwords = ["căn cước"]\n', encoding="utf-8")
     with pytest.raises(AbbreviationsError, match="phrases and ours"):
         Lexicon.load(bad)
+
+
+def test_outside_phrases_keep_their_meaning_after_analysis(service: FaqService) -> None:
+    """A phrase that loses words to [ignore] ("mùa hè" -> "mùa") must not become one of our words."""
+    matcher = service.matcher
+    for text in matcher.lexicon.outside:
+        folded = matcher._phrase(text)
+        assert folded, text
+        assert len(folded) >= 2 or folded[0] not in matcher._vocabulary, (text, folded)
