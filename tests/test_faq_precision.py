@@ -120,6 +120,7 @@ def test_another_offices_subject_gets_no_topic(service: FaqService, typed: str) 
     [
         ("hộ nghèo đóng quỹ khuyến học có bắt buộc không", "quy_khuyen_hoc"),  # a word of ours
         ("gia đình chính sách có cần đăng ký gia đình học tập không", "process.register"),  # a title
+        ("16 chinh sach ho tro la gi", "lang_van_hoa"),  # a policy, not a "gia đình chính sách"
     ],
 )
 def test_a_title_or_a_word_of_ours_keeps_the_question_ours(
