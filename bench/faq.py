@@ -9,8 +9,11 @@ more phrasings in the knowledge base, so it is no longer blind), tests/data/faq_
 words, phrases and ranking changes, so it is no longer blind either) and
 tests/data/faq_blind2.toml (written before those changes and run once after them: 74.7 %,
 against 57.8 % for the matcher before them; since issue 12 one of the three sets the threshold
-was calibrated on) and tests/data/faq_blind3.toml (issue 12: written by another writer before
-the changes, run once at the end: 85.3 %; the realistic figure, never to be tuned on):
+was calibrated on), tests/data/faq_blind3.toml (issue 12: written by another writer before
+the changes, run once at the end: 85.3 %; its misses were studied in the second round of issue
+12, with those of the other sets, so it is no longer blind either) and tests/data/faq_blind4.toml
+(written by a separate writer before the second round, run once at its end: the realistic
+figure, never to be tuned on):
 - top-1 accuracy overall, typed with diacritics, typed without, out of scope (= not answered),
   and the ranking accuracy (best candidate right, whatever the confidence);
 - answer latency per question (match + render the answer with its source), p50 and p99, in
@@ -18,6 +21,10 @@ the changes, run once at the end: 85.3 %; the realistic figure, never to be tune
   each round, so every round measures cold questions. The best round and the spread are shown,
   because other work on the machine slows some rounds down.
 - the time to load and index the knowledge base (what /taidulieu costs).
+``--via-cli`` scores the sets through ``python -m bot ask --json -`` (issue 12's contract) and
+checks that the answers equal the in-process ones; ``--calibrate`` prints the accuracy by
+threshold on the sets written by others (holdout, blind 1–3, never blind 4) and a
+leave-one-set-out estimate.
 Target: top-1 accuracy ≥ 90 %, p99 latency ≤ 5 ms.
 """
 
@@ -40,6 +47,7 @@ from tests.faq_evaluation import (
     BLIND_FILE,
     EVAL_FILE,
     HOLDOUT_FILE,
+    Outcome,
     Report,
     accuracy_at,
     calibrate,
@@ -162,8 +170,20 @@ def main() -> int:
             )
         )
     for name, items in sets:
-        report = evaluate_cli(items) if args.via_cli else evaluate(service, items)
-        print_report(name + (" — through ask --json" if args.via_cli else ""), report, args.mistakes)
+        report = evaluate(service, items)
+        if args.via_cli:
+            through = evaluate_cli(items)
+            differ = sum(
+                a.predicted != b.predicted for a, b in zip(report.outcomes, through.outcomes, strict=True)
+            )
+            name += f" — through ask --json ({differ} answers differ from in-process)"
+            # The command line prints no ranking: the best candidate comes from the in-process run.
+            through.outcomes = [
+                Outcome(o.item, o.predicted, ranked.ranked_first, o.score)
+                for o, ranked in zip(through.outcomes, report.outcomes, strict=True)
+            ]
+            report = through
+        print_report(name, report, args.mistakes)
         copied = verbatim(service, items)
         novel = evaluate(service, [i for i in items if i not in copied])
         print(
@@ -176,18 +196,20 @@ def main() -> int:
 
     questions = [item.text for _name, items in sets for item in items]
     rounds: list[tuple[float, float, float]] = []
+    cpu: list[float] = []  # CPU time of this process: what the answer costs, whatever else runs
     with i18n.use("vi"):
         for _ in range(args.rounds):
             service.matcher._repair.cache_clear()
             latencies = []
             for text in questions:
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 match = service.match(text)
                 if match.topic is not None:
                     topic = service.topic(match.topic, "vi")
                     assert topic is not None
                     service.render(topic)
                 latencies.append((time.perf_counter() - start) * 1000)
+                cpu.append((time.process_time() - start_cpu) * 1000)
             rounds.append((percentile(latencies, 0.5), percentile(latencies, 0.99), max(latencies)))
     p50s = [r[0] for r in rounds]
     p99s = [r[1] for r in rounds]
@@ -202,6 +224,10 @@ def main() -> int:
     print(
         f"  all rounds:  p50 {min(p50s):.2f}–{max(p50s):.2f} ms (median {statistics.median(p50s):.2f}),"
         f" p99 {min(p99s):.2f}–{max(p99s):.2f} ms (median {statistics.median(p99s):.2f})"
+    )
+    print(
+        f"  CPU time:    p50 {percentile(cpu, 0.5):.2f} ms, p99 {percentile(cpu, 0.99):.2f} ms"
+        f" (all rounds; the machine's load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
     overall = evaluate(service, sets[0][1]).accuracy("all")
     ok = overall[0] / overall[1] >= 0.9 and statistics.median(p99s) <= 5
