@@ -25,6 +25,7 @@ HOLDOUT_FILE = EVAL_DIR / "faq_holdout.toml"
 BLIND_FILE = EVAL_DIR / "faq_blind.toml"  # blind once; its misses then shaped the analysis
 BLIND2_FILE = EVAL_DIR / "faq_blind2.toml"  # written before those changes, run once after them
 BLIND3_FILE = EVAL_DIR / "faq_blind3.toml"  # issue 12: written by another writer, run once at the end
+BLIND4_FILE = EVAL_DIR / "faq_blind4.toml"  # issue 12, second round: another writer, run once at its end
 
 
 @dataclass(frozen=True, slots=True)
