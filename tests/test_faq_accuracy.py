@@ -5,12 +5,16 @@ Timing is not asserted here (tests run concurrently); bench/faq.py prints the la
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from handlers.faq.knowledge import load_all
 from handlers.faq.service import FaqService
 from tests.faq_evaluation import (
     BLIND2_FILE,
+    BLIND3_FILE,
+    BLIND4_FILE,
     BLIND_FILE,
     EVAL_FILE,
     HOLDOUT_FILE,
@@ -90,3 +94,26 @@ def test_second_blind_set_is_fit_for_purpose(service: FaqService) -> None:
     assert all(i.topic is None or i.topic in ids for i in items)
     assert len({i.text for i in items}) == len(items), "duplicate questions"
     assert not verbatim(service, items), "a question copies a phrasing of the knowledge base"
+
+
+@pytest.mark.parametrize("path", [BLIND2_FILE, BLIND3_FILE], ids=["blind2", "blind3"])
+def test_the_studied_blind_sets_stay_above_the_target(service: FaqService, path: Path) -> None:
+    """Blind 2 and 3 were run blind once each (74.7 %, 85.3 %); the second round of issue 12
+    studied their misses, so they guard those fixes now (their figures are no longer estimates)."""
+    report = evaluate(service, load_items(path))
+    right, total = report.accuracy("all")
+    mistakes = "\n".join(
+        f"{m.item.text!r}: expected {m.item.topic}, got {m.predicted}" for m in report.mistakes
+    )
+    assert right / total >= TARGET, f"accuracy {right}/{total}\n{mistakes}"
+
+
+def test_fourth_blind_set_is_fit_for_purpose() -> None:
+    """Run once (90.4 %, in its header); its accuracy is reported by bench/faq.py, never asserted."""
+    items = load_items(BLIND4_FILE)
+    ids = set(load_all()["vi"].ids)
+    assert len(items) >= 150
+    assert sum(not i.accented for i in items) / len(items) >= 0.50
+    assert sum(i.topic is None for i in items) / len(items) >= 0.10
+    assert all(i.topic is None or i.topic in ids for i in items)
+    assert len({i.text for i in items}) == len(items), "duplicate questions"

@@ -18,6 +18,7 @@ from handlers.faq.knowledge import (
     load_all,
     load_knowledge,
 )
+from handlers.faq.matcher import _contains
 from handlers.faq.service import FaqService
 
 # What ../shared/guide/domain.md (revised) lists, and nothing else. An answer that names another
@@ -360,3 +361,34 @@ def test_reload_keeps_the_previous_version_when_a_file_is_broken(tmp_path: Path)
     assert service.reload() == {"vi": 31, "en": 31}
     topic = service.topic("ngay_khuyen_hoc", "vi")
     assert topic is not None and "(đã sửa)" in topic.answer
+
+
+def test_a_narrower_topic_keeps_its_own_phrasings(bases: dict) -> None:
+    """Each phrasing of a narrower topic ("within") has one of its marks, and finds it."""
+    service = FaqService.load()
+    matcher = service.matcher
+    narrower = [t for base in bases.values() for t in base.topics if t.within]
+    assert {t.id for t in narrower} >= {"cdht_scoring", "dvht_procedure", "model_village_fund"}
+    for topic in narrower:
+        marks = [matcher._phrase(mark) for mark in topic.marks]
+        for question in topic.questions:
+            assert _contains(matcher._prepare(question).folded, marks), (topic.id, question)
+            assert service.match(question).topic == topic.id, (topic.id, question)
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ('within = "title.cong_dan"', "go together"),
+        ('marks = ["phần mềm"]', "go together"),
+        ('within = "Title X"\nmarks = ["x"]', "id of a broader topic"),
+        ('within = "nowhere"\nmarks = ["x"]', "names no other topic"),
+        ('within = "bot.help"\nmarks = []', "at least 1"),
+    ],
+)
+def test_within_and_marks_are_checked(tmp_path: Path, extra: str, problem: str) -> None:
+    path = _copy(tmp_path) / "vi" / "knowledge.toml"
+    before = 'questions = [\n  "Ngày khuyến học'
+    _edit(path, before, extra + "\n" + before)
+    with pytest.raises(KnowledgeError, match=problem):
+        load_knowledge(path, "vi")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from handlers.faq.analyze import Kind
+from handlers.faq.analyze import AbbreviationsError, Kind, Lexicon
 from handlers.faq.service import FaqService
 
 TITLES = {
@@ -97,3 +99,50 @@ def test_polite_words_lone_words_and_numbers_never_get_a_topic(
 )
 def test_short_questions_that_say_enough_are_answered(service: FaqService, typed: str, topic: str) -> None:
     assert service.match(typed).topic == topic
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "đăng ký tạm vắng cho con đi làm xa",  # "đăng ký" is ours, the subject is not
+        "lam lai can cuoc cong dan bi mat",  # "công dân" of a citizen's card
+        "gđ chính sách được trợ cấp gì",
+        "học phí năm nay tăng bao nhiêu",
+        "dang ky xe may cho con",
+    ],
+)
+def test_another_offices_subject_gets_no_topic(service: FaqService, typed: str) -> None:
+    assert service.match(typed).topic is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "topic"),
+    [
+        ("hộ nghèo đóng quỹ khuyến học có bắt buộc không", "quy_khuyen_hoc"),  # a word of ours
+        ("gia đình chính sách có cần đăng ký gia đình học tập không", "process.register"),  # a title
+        ("16 chinh sach ho tro la gi", "lang_van_hoa"),  # a policy, not a "gia đình chính sách"
+    ],
+)
+def test_a_title_or_a_word_of_ours_keeps_the_question_ours(
+    service: FaqService, typed: str, topic: str
+) -> None:
+    assert service.match(typed).topic == topic
+
+
+def test_the_outside_section_is_checked(tmp_path: Path) -> None:
+    bad = tmp_path / "abbr.toml"
+    bad.write_text('[outside]\nphrases = "căn cước"\n', encoding="utf-8")
+    with pytest.raises(AbbreviationsError, match="list of words or phrases"):
+        Lexicon.load(bad)
+    bad.write_text('[outside]\nwords = ["căn cước"]\n', encoding="utf-8")
+    with pytest.raises(AbbreviationsError, match="phrases and ours"):
+        Lexicon.load(bad)
+
+
+def test_outside_phrases_keep_their_meaning_after_analysis(service: FaqService) -> None:
+    """A phrase that loses words to [ignore] ("mùa hè" -> "mùa") must not become one of our words."""
+    matcher = service.matcher
+    for text in matcher.lexicon.outside:
+        folded = matcher._phrase(text)
+        assert folded, text
+        assert len(folded) >= 2 or folded[0] not in matcher._vocabulary, (text, folded)

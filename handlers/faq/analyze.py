@@ -24,7 +24,9 @@ ABBREVIATIONS_FILE = Path(__file__).resolve().parent.parent.parent / "locales" /
 
 # Letters and digits apart: "tt24" → "tt", "24"; "2/10" → "2", "10".
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
-_SECTIONS = frozenset({"words", "variants", "regional", "phrases", "ignore", "weak", "smalltalk", "titles"})
+_SECTIONS = frozenset(
+    {"words", "variants", "regional", "phrases", "ignore", "weak", "smalltalk", "titles", "outside"}
+)
 _MAX_PHRASE = 3  # words in the longest phrase key
 _SMALLTALK_KINDS = ("thanks", "greetings", "ok")
 
@@ -110,6 +112,10 @@ class Lexicon:
     address: frozenset[str] = frozenset()
     # The five titles: a title topic's id → the ways of naming it (as written in the file).
     titles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Other offices' subjects that share our words ("căn cước công dân", "đăng ký tạm trú"), and
+    # the campaign's own words that keep a question ours all the same (see the matcher).
+    outside: tuple[str, ...] = ()
+    ours: tuple[str, ...] = ()
 
     @classmethod
     def empty(cls) -> Lexicon:
@@ -172,6 +178,8 @@ class Lexicon:
             smalltalk=smalltalk,
             address=address,
             titles=_titles(path, data.get("titles", {})),
+            outside=_texts(path, data.get("outside", {}), "outside", "phrases"),
+            ours=_texts(path, data.get("outside", {}), "outside", "ours"),
         )
 
     def expand(self, words: list[Word]) -> list[Word]:
@@ -197,7 +205,11 @@ class Lexicon:
         return word.folded in self.ignore_folded or (question and word.norm in self.ignore_exact)
 
     def is_weak(self, word: Word) -> bool:
-        return word.folded in self.weak_folded or word.norm in self.weak_exact
+        # Typed with diacritics a word says which it is: "cán" (bộ) and "máy" (tính) are not the
+        # weak "cần" and "mấy" that "can" and "may" may stand for.
+        if word.accented:
+            return word.norm in self.weak_exact
+        return word.folded in self.weak_folded
 
     def kind(self, text: str) -> Kind:
         """THANKS, GREETING or OK when the whole message is polite words, else QUESTION.
@@ -247,6 +259,16 @@ def _smalltalk(path: Path, raw: Any) -> tuple[dict[tuple[str, ...], Kind], froze
     if not isinstance(address, list) or not all(isinstance(e, str) and e.strip() for e in address):
         raise AbbreviationsError(f"{path}: [smalltalk] address must be a list of words")
     return phrases, frozenset(w.folded for entry in address for w in _words_of(entry))
+
+
+def _texts(path: Path, raw: Any, section: str, name: str) -> tuple[str, ...]:
+    """A list of texts (words or phrases) under ``[section] name = [...]``."""
+    if not isinstance(raw, dict) or set(raw) - {"phrases", "ours"}:
+        raise AbbreviationsError(f"{path}: [{section}] holds the lists phrases and ours")
+    texts = raw.get(name, [])
+    if not isinstance(texts, list) or not all(isinstance(t, str) and t.strip() for t in texts):
+        raise AbbreviationsError(f"{path}: [{section}] {name} must be a list of words or phrases")
+    return tuple(texts)
 
 
 def _titles(path: Path, raw: Any) -> dict[str, tuple[str, ...]]:

@@ -47,7 +47,9 @@ ALLOWED_TAGS = frozenset({"b", "i", "u", "s", "code"})
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 _TAG = re.compile(r"<(/?)([a-zA-Z]+)[^<>]*>|<")
 _ENTITY = re.compile(r"&(amp|lt|gt|quot);")
-_TOPIC_KEYS = frozenset({"id", "title", "answer", "more", "questions", "keywords", "related", "source"})
+_TOPIC_KEYS = frozenset(
+    {"id", "title", "answer", "more", "questions", "keywords", "related", "source", "within", "marks"}
+)
 _SOURCE_KEYS = frozenset({"document", "issuer", "date"})
 
 
@@ -76,6 +78,10 @@ class Topic:
     related: tuple[str, ...]
     sources: tuple[Source, ...]
     more: str = ""  # optional rest of the answer (Telegram HTML), shown on request
+    # A narrower topic inside a broader one ("cdht_scoring" within "title.cong_dan"): the words
+    # that make a question about it. Without one of them, the broader topic answers.
+    within: str = ""
+    marks: tuple[str, ...] = ()
 
     @property
     def payload(self) -> str:
@@ -188,6 +194,13 @@ def _topic(raw: Any, index: int, path: Path) -> Topic:
     sources = raw.get("source")
     if not isinstance(sources, list) or not sources:
         raise KnowledgeError(f"{where}: needs at least one [[topic.source]]")
+    within = raw.get("within", "")
+    if not isinstance(within, str) or ("within" in raw and not _ID.match(within)):
+        raise KnowledgeError(f"{where}: “within” must be the id of a broader topic")
+    if bool(within) != ("marks" in raw):
+        raise KnowledgeError(
+            f"{where}: “within” and “marks” go together (the words that make a question about it)"
+        )
     return Topic(
         id=topic_id,
         title=title.strip(),
@@ -197,6 +210,8 @@ def _topic(raw: Any, index: int, path: Path) -> Topic:
         related=_strings(raw.get("related", []), where, "related"),
         sources=tuple(_source(s, where) for s in sources),
         more=more,
+        within=within,
+        marks=_strings(raw.get("marks", []), where, "marks", 1 if within else 0),
     )
 
 
@@ -233,6 +248,8 @@ def load_knowledge(path: Path, language: str | None = None) -> Knowledge:
                 raise KnowledgeError(f"{path}: topic {topic.id}: related topic {other} does not exist")
             if other == topic.id:
                 raise KnowledgeError(f"{path}: topic {topic.id}: lists itself as related")
+        if topic.within and (topic.within not in seen or topic.within == topic.id):
+            raise KnowledgeError(f"{path}: topic {topic.id}: “within” names no other topic ({topic.within})")
     return Knowledge(language=str(declared or ""), topics=topics, path=path)
 
 
