@@ -18,7 +18,7 @@ from typing import Any
 import aiosqlite
 
 from storage.migrate import apply_sqlite_migrations
-from storage.sql import Args, Dialect, IntegrityError, Row
+from storage.sql import Args, Dialect, ForUpdate, IntegrityError, Row
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +54,20 @@ class SqliteConnection:
         self._conn = conn
         self._writable = writable
 
-    def _check(self, for_update: bool) -> None:
+    def _check(self, for_update: ForUpdate) -> None:
         # Nothing to lock (BEGIN IMMEDIATE already holds the only write lock), but asking for a
         # lock outside a transaction is a mistake on every backend.
         if for_update and not self._writable:
             raise ValueError("for_update needs a write transaction")
 
-    async def fetch_one(self, sql: str, args: Args = (), *, for_update: bool = False) -> Row | None:
+    async def fetch_one(self, sql: str, args: Args = (), *, for_update: ForUpdate = False) -> Row | None:
         self._check(for_update)
         with _translated():
             async with self._conn.execute(sql, args) as cur:
                 row: Row | None = await cur.fetchone()
                 return row
 
-    async def fetch_all(self, sql: str, args: Args = (), *, for_update: bool = False) -> list[Row]:
+    async def fetch_all(self, sql: str, args: Args = (), *, for_update: ForUpdate = False) -> list[Row]:
         self._check(for_update)
         with _translated():
             # One round trip to aiosqlite's thread instead of execute, fetchall and close.

@@ -26,10 +26,11 @@ from psycopg.rows import RowMaker
 from psycopg_pool import AsyncConnectionPool
 
 from storage.migrate import apply_postgres_migrations
-from storage.sql import Args, Dialect, IntegrityError, Row
+from storage.sql import Args, Dialect, ForUpdate, IntegrityError, Row
 
 log = logging.getLogger(__name__)
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A quoted literal or identifier, a comment, a placeholder, or a percent sign.
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?|%")
 
@@ -101,14 +102,20 @@ class _PgConnection:
     def _conn(self) -> Any:  # an async context manager yielding an AsyncConnection
         raise NotImplementedError
 
-    def _query(self, sql: str, for_update: bool) -> str:
+    def _query(self, sql: str, for_update: ForUpdate) -> str:
         if for_update:
             if not self._writable:
                 raise ValueError("for_update needs a write transaction")
-            sql += "\nFOR UPDATE"  # on a line of its own: the statement may end in a comment
+            # On a line of its own: the statement may end in a comment.
+            if isinstance(for_update, str):
+                if not _IDENTIFIER.fullmatch(for_update):  # spliced into the SQL: a name only
+                    raise ValueError(f"not a table name or alias: {for_update!r}")
+                sql += f"\nFOR UPDATE OF {for_update}"
+            else:
+                sql += "\nFOR UPDATE"
         return to_pyformat(sql)
 
-    async def fetch_one(self, sql: str, args: Args = (), *, for_update: bool = False) -> Row | None:
+    async def fetch_one(self, sql: str, args: Args = (), *, for_update: ForUpdate = False) -> Row | None:
         query = self._query(sql, for_update)
         with _translated():
             async with self._conn() as conn:
@@ -116,7 +123,7 @@ class _PgConnection:
                 row: Row | None = await cur.fetchone()
                 return row
 
-    async def fetch_all(self, sql: str, args: Args = (), *, for_update: bool = False) -> list[Row]:
+    async def fetch_all(self, sql: str, args: Args = (), *, for_update: ForUpdate = False) -> list[Row]:
         query = self._query(sql, for_update)
         with _translated():
             async with self._conn() as conn:

@@ -18,6 +18,8 @@ from typing import Any, Literal, Protocol
 
 Dialect = Literal["sqlite", "postgresql"]
 Args = Sequence[object]
+# False, True (lock every row read) or the name (or alias) of the one table whose rows to lock.
+ForUpdate = bool | str
 
 
 class IntegrityError(Exception):
@@ -40,13 +42,15 @@ class Connection(Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
-    async def fetch_one(self, sql: str, args: Args = (), *, for_update: bool = False) -> Row | None:
+    async def fetch_one(self, sql: str, args: Args = (), *, for_update: ForUpdate = False) -> Row | None:
         """The first row, or None. ``for_update`` (write transactions only) locks the rows read
         until the transaction ends, on backends with row locks (PostgreSQL); SQLite's single
-        writer already excludes every other writer."""
+        writer already excludes every other writer. ``True`` locks the rows of every table read;
+        a table name or alias locks only that table's rows (``FOR UPDATE OF r``): needed when
+        the query has an outer join, whose nullable side cannot be locked."""
         ...
 
-    async def fetch_all(self, sql: str, args: Args = (), *, for_update: bool = False) -> list[Row]: ...
+    async def fetch_all(self, sql: str, args: Args = (), *, for_update: ForUpdate = False) -> list[Row]: ...
 
     async def execute(self, sql: str, args: Args = ()) -> int:
         """Run one statement; the number of rows it changed."""
