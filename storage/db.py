@@ -17,6 +17,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.locks import FileLock
 from storage.migrate import apply_sqlite_migrations
 from storage.sql import Args, Dialect, ForUpdate, IntegrityError, Row
 
@@ -140,6 +141,10 @@ class Database:
         if self._read is None:
             raise RuntimeError("database is not open")
         return self._read
+
+    def session_lock(self, name: str) -> FileLock:
+        """A named lock between processes: an flock on a file beside the database."""
+        return FileLock(self.path, name)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteConnection]:

@@ -2,9 +2,10 @@
 
 Reads borrow a pooled connection per statement (autocommit: the last committed state). A write
 transaction takes a pooled connection of its own for BEGIN … COMMIT. Within one process, write
-transactions still run one at a time (an asyncio lock), as on SQLite, so the checks that code
-makes inside a transaction (free places, one-time decisions) keep holding on both backends; row
-locks (``for_update``) and advisory locks are what will let several processes share a database.
+transactions still run one at a time (an asyncio lock), as on SQLite. Between processes sharing
+the database, row locks (``for_update``) guard the decisions made inside a transaction (free
+places, one-time decisions), and session advisory locks (``AdvisoryLock``) give the leader lease
+and the one-poller-per-bot rule; migrations wait for an advisory lock of their own.
 
 Repositories write ``?`` placeholders; they become ``%s`` here (``%`` itself doubled), once per
 statement text.
@@ -22,9 +23,11 @@ from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection, AsyncCursor
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import RowMaker
 from psycopg_pool import AsyncConnectionPool
 
+from storage.locks import lock_key
 from storage.migrate import apply_postgres_migrations
 from storage.sql import Args, Dialect, ForUpdate, IntegrityError, Row
 
@@ -182,6 +185,82 @@ class _Transaction(_PgConnection):
         yield self._held
 
 
+# The lock's own connection: TCP keepalives on both ends, so that a leader whose machine vanishes
+# without closing its socket is noticed by the server (and its lock released) within about 20 s
+# instead of the system's default of two hours; a process that dies on a live machine closes its
+# socket and is noticed at once.
+_KEEPALIVE = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3, "keepalives_count": 3}
+_SERVER_KEEPALIVE = (
+    "SET tcp_keepalives_idle = 10",
+    "SET tcp_keepalives_interval = 3",
+    "SET tcp_keepalives_count = 3",
+)
+HELD_CHECK_TIMEOUT = 5.0  # seconds: a lock whose session does not answer by then counts as lost
+
+
+class AdvisoryLock:
+    """A session advisory lock on a connection of its own, outside the pool (so the pool's
+    connections stay interchangeable, and a pool reset never drops the lock).
+
+    Never unlocked by hand: the lock lives exactly as long as this session, so ``held()`` asks
+    the session to answer; if it does not (server restarted, connection cut), the lock counts as
+    lost and the connection is closed, which also ends the session should it still exist."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self._url = url
+        self._name = name
+        self._key = lock_key(name)
+        self._conn: AsyncConnection[Any] | None = None
+        self._held = False
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def _connection(self) -> AsyncConnection[Any]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            await self._drop()
+            conninfo = make_conninfo(self._url, connect_timeout=5, **_KEEPALIVE)
+            conn = await AsyncConnection.connect(conninfo, autocommit=True)
+            for statement in _SERVER_KEEPALIVE:
+                await conn.execute(statement)
+            self._conn = conn
+        return self._conn
+
+    async def try_acquire(self) -> bool:
+        if self._held and await self.held():
+            return True
+        conn = await self._connection()
+        cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,))
+        row = await cur.fetchone()
+        self._held = bool(row and row[0])
+        return self._held
+
+    async def held(self) -> bool:
+        if not self._held or self._conn is None:
+            return False
+        try:
+            await asyncio.wait_for(self._conn.execute("SELECT 1"), HELD_CHECK_TIMEOUT)
+        except (psycopg.Error, OSError, TimeoutError) as error:
+            log.warning("lock %s: its database session is gone (%s)", self._name, type(error).__name__)
+            self._held = False
+            await self._drop()
+            return False
+        return True
+
+    async def release(self) -> None:
+        self._held = False
+        await self._drop()
+
+    async def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.closed:
+            try:
+                await conn.close()  # the session ends, and with it the lock
+            except (psycopg.Error, OSError):
+                pass
+
+
 class PostgresDatabase:
     """The PostgreSQL backend. ``url`` is a libpq URL, e.g. postgresql://bot@127.0.0.1/khuyenhoc."""
 
@@ -191,8 +270,9 @@ class PostgresDatabase:
         self._url = url  # may hold a password: never logged
         self._min_size = min_size
         self._max_size = max_size
-        # False lets write transactions overlap; only code that takes its own row locks
-        # (for_update) is safe then. Kept for the tests of those locks until part 3 of issue 13.
+        # False lets write transactions of this process overlap, as those of several processes do;
+        # the row-lock tests use it. True by default: fewer connections busy at once, and the same
+        # one-writer behaviour as on SQLite inside a process.
         self._one_writer = one_writer
         self._pool: AsyncConnectionPool[AsyncConnection[PgRow]] | None = None
         self._read: _PoolReader | None = None
@@ -235,6 +315,10 @@ class PostgresDatabase:
         if self._read is None:
             raise RuntimeError("database is not open")
         return self._read
+
+    def session_lock(self, name: str) -> AdvisoryLock:
+        """A named advisory lock between processes (the leader lease, a polling lock)."""
+        return AdvisoryLock(self._url, name)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_PgConnection]:

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, Protocol
 
+from storage.locks import SessionLock
+
 Dialect = Literal["sqlite", "postgresql"]
 Args = Sequence[object]
 # False, True (lock every row read) or the name (or alias) of the one table whose rows to lock.
@@ -70,11 +72,9 @@ class Connection(Protocol):
 
 
 class Backend(Protocol):
-    """A database: migrated when opened, one read connection, atomic write transactions.
-
-    Locks across processes (advisory locks, a leader lease) will be added here and on the
-    transaction's connection; ``for_update`` is the row-lock half already in place.
-    """
+    """A database: migrated when opened, one read connection, atomic write transactions, and
+    locks between processes: row locks in a transaction (``for_update``) and named session locks
+    (``session_lock``: the leader lease, one lock per polled bot token)."""
 
     @property
     def dialect(self) -> Dialect: ...
@@ -86,6 +86,10 @@ class Backend(Protocol):
     @property
     def reader(self) -> Connection:
         """Last committed state; never blocks a writer."""
+        ...
+
+    def session_lock(self, name: str) -> SessionLock:
+        """A named lock between processes, not taken yet (see ``storage.locks``)."""
         ...
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]:

@@ -535,3 +535,44 @@ async def test_processes_starting_at_once_apply_the_migrations_once(postgres_url
         assert [r[0] for r in rows] == [v for v, _, _ in migration_files("postgresql")]
     finally:
         await asyncio.gather(*(s.close() for s in stores))
+
+
+async def test_a_session_lock_is_held_by_one_process_at_a_time(database_url: str) -> None:
+    """The leader lease and the polling locks: two processes (two stores) on one database."""
+    async with Store(database_url) as one, Store(database_url) as two:
+        first, second = one.db.session_lock("leader"), two.db.session_lock("leader")
+        other = two.db.session_lock("poll-telegram-0123456789abcdef")
+        try:
+            assert await first.try_acquire() and await first.try_acquire()  # again: still ours
+            assert await first.held()
+            assert not await second.try_acquire() and not await second.held()
+            assert await other.try_acquire()  # another name is another lock
+            await first.release()
+            assert not await first.held()
+            assert await second.try_acquire() and await second.held()
+            assert not await first.try_acquire()
+        finally:
+            for lock in (first, second, other):
+                await lock.release()
+
+
+async def test_a_lock_whose_session_ends_is_lost_and_taken_over(postgres_url: str) -> None:
+    """What a leader's death looks like to PostgreSQL: its session ends, the lock goes with it."""
+    import psycopg
+
+    async with Store(postgres_url) as one, Store(postgres_url) as two:
+        leader, follower = one.db.session_lock("leader"), two.db.session_lock("leader")
+        try:
+            assert await leader.try_acquire() and not await follower.try_acquire()
+            async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as admin:
+                await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks"
+                    " WHERE locktype = 'advisory' AND granted AND database = ("
+                    "   SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            assert await follower.try_acquire()
+            assert not await leader.held()  # noticed at its next check
+            assert not await leader.try_acquire()  # a new session, but the lock is taken now
+        finally:
+            await leader.release()
+            await follower.release()
