@@ -12,6 +12,7 @@ without importing storage, APScheduler or python-telegram-bot.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -192,10 +193,34 @@ async def background(
             services.wakeups.disconnect(DELIVERY)
             await worker.stop()  # requests in flight finish and are recorded
 
+    telling: set[asyncio.Task[None]] = set()
+
+    def tell_leader(name: str) -> None:
+        """A wake-up raised here while another process leads: tell that process."""
+        if leadership.leading:
+            return  # connected here; a name nobody handles is not sent round in circles
+        task = asyncio.get_running_loop().create_task(
+            services.store.db.tell_holder(LEADER, name), name=f"tell-leader:{name}"
+        )
+        telling.add(task)
+        task.add_done_callback(told)
+
+    def told(task: asyncio.Task[None]) -> None:
+        telling.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # The leader's sweep finds the row anyway; the wake-up only makes it sooner.
+            log.warning("%s failed: %s", task.get_name(), task.exception())
+
     leadership = Leadership(
-        services.store.db.session_lock(LEADER), lead, follow, runtime.settings.leader_check_seconds
+        services.store.db.session_lock(LEADER),
+        lead,
+        follow,
+        runtime.settings.leader_check_seconds,
+        told=services.wakeups.here,
     )
     async with AsyncExitStack() as stack:
+        services.wakeups.forward_to(tell_leader)
+        stack.callback(services.wakeups.forward_to, None)
         for channel in channels.values():
             services.status.connect(channel)
             stack.callback(services.status.disconnect, channel.name)

@@ -7,11 +7,15 @@ announcements. That is what keeps the platform's bulk rate across processes (one
 its own limiter) and what keeps the scheduler's work from running twice.
 
 Every ``interval`` seconds the leader checks that its lock is still held (its database session
-answers) and the others try to take it. When the leader dies, PostgreSQL ends its session and
-releases the lock: another process takes over at its next try, within ``interval`` seconds. Its
-delivery worker starts as after a crash: rows the dead leader left 'sending' become 'uncertain'
-(never sent again), everything still 'pending' is sent. A leader that loses its session while it
-runs stops its worker and scheduler and becomes a follower.
+answers) and the others try to take it. Meanwhile the leader listens on its lease: a wake-up
+raised in another process (an announcement set for later was stored there, a sign-up planned a
+reminder) is told to the leader (``Backend.tell_holder``) and raised again in the leader.
+
+When the leader dies, PostgreSQL ends its session and releases the lock: another process takes
+over at its next try, within ``interval`` seconds. Its delivery worker starts as after a crash:
+rows the dead leader left 'sending' become 'uncertain' (never sent again), everything still
+'pending' is sent. A leader that loses its session while it runs stops its worker and scheduler
+and becomes a follower.
 
 The lease makes duplicates unlikely; the rows make them impossible: a message is sent only after
 a transaction moved its row from 'pending' to 'sending', a reminder is decided on rows locked FOR
@@ -42,10 +46,12 @@ class Leadership:
         lead: Callable[[], Awaitable[None]],
         follow: Callable[[], Awaitable[None]],
         interval: float = DEFAULT_INTERVAL,
+        told: Callable[[str], None] | None = None,
     ) -> None:
         self.lease = lease
         self._lead = lead
         self._follow = follow
+        self._told = told  # what other processes tell the leader (wake-up names)
         self.interval = interval
         self.leading = False
         self.changes = 0  # times this process became the leader (tests, logs)
@@ -80,7 +86,14 @@ class Leadership:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self.interval)
+            if self.leading:
+                # Between two checks the leader listens: other processes tell it about rows they
+                # wrote that its worker or scheduler should act on now.
+                for message in await self.lease.wait(self.interval):
+                    if self._told is not None:
+                        self._told(message)
+            else:
+                await asyncio.sleep(self.interval)
             try:
                 await self._step()
             except Exception:  # the database is down: try again at the next interval

@@ -146,6 +146,9 @@ class Database:
         """A named lock between processes: an flock on a file beside the database."""
         return FileLock(self.path, name)
 
+    async def tell_holder(self, name: str, message: str) -> None:
+        """Nothing to do: SQLite serves one process, which holds every lock it needs."""
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteConnection]:
         """One atomic unit of work; concurrent callers wait for the lock, never interleave."""

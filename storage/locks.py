@@ -12,10 +12,16 @@ one lock per bot token while polling (getUpdates cannot be shared). Both backend
 
 Nothing is ever unlocked by hand while the process runs: holding the session (or the file) is
 holding the lock, so ``held()`` only needs to know that the session is still alive.
+
+The holder can also be told things: ``Backend.tell_holder(name, message)`` from any process
+reaches the process holding the lock ``name`` in its ``wait()`` (PostgreSQL LISTEN/NOTIFY on the
+lock's own connection). The leader learns that way that another process wrote a row it must act
+on (an announcement set for later, a new reminder). SQLite serves one process: nothing to tell.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -57,7 +63,16 @@ class SessionLock(Protocol):
         """Still held: the session that holds it is alive. False once it was lost."""
         ...
 
+    async def wait(self, seconds: float) -> list[str]:
+        """The holder: wait ``seconds`` and return the messages told to it meanwhile."""
+        ...
+
     async def release(self) -> None: ...
+
+
+def notify_channel(name: str) -> str:
+    """The LISTEN/NOTIFY channel of the lock ``name`` (an SQL identifier: no hyphen)."""
+    return "khuyenhoc_" + name.replace("-", "_")
 
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -101,6 +116,10 @@ class FileLock:
 
     async def held(self) -> bool:
         return self._fd is not None
+
+    async def wait(self, seconds: float) -> list[str]:
+        await asyncio.sleep(seconds)  # one process on SQLite: nobody else to tell it anything
+        return []
 
     async def release(self) -> None:
         fd, self._fd = self._fd, None

@@ -14,6 +14,7 @@ statement text.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
@@ -23,11 +24,12 @@ from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection, AsyncCursor
+from psycopg import sql as pgsql
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import RowMaker
 from psycopg_pool import AsyncConnectionPool
 
-from storage.locks import lock_key
+from storage.locks import lock_key, notify_channel
 from storage.migrate import apply_postgres_migrations
 from storage.sql import Args, Dialect, ForUpdate, IntegrityError, Row
 
@@ -234,6 +236,8 @@ class AdvisoryLock:
         cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,))
         row = await cur.fetchone()
         self._held = bool(row and row[0])
+        if self._held:  # what other processes tell the holder arrives on this connection
+            await conn.execute(pgsql.SQL("LISTEN {}").format(pgsql.Identifier(notify_channel(self._name))))
         return self._held
 
     async def held(self) -> bool:
@@ -248,8 +252,25 @@ class AdvisoryLock:
             return False
         return True
 
+    async def wait(self, seconds: float) -> list[str]:
+        if not self._held or self._conn is None:
+            await asyncio.sleep(seconds)
+            return []
+        messages: list[str] = []
+        try:
+            async for notification in self._conn.notifies(timeout=seconds):
+                messages.append(notification.payload)
+        except (psycopg.Error, OSError):
+            pass  # the session is gone: the next held() says so
+        return messages
+
     async def release(self) -> None:
-        self._held = False
+        held, self._held = self._held, False
+        if held and self._conn is not None and not self._conn.closed:
+            # Unlocked before the connection closes: the server ends a closed session a moment
+            # later, and another process trying right after our release must find it free.
+            with contextlib.suppress(psycopg.Error, OSError):
+                await self._conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
         await self._drop()
 
     async def _drop(self) -> None:
@@ -319,6 +340,10 @@ class PostgresDatabase:
     def session_lock(self, name: str) -> AdvisoryLock:
         """A named advisory lock between processes (the leader lease, a polling lock)."""
         return AdvisoryLock(self._url, name)
+
+    async def tell_holder(self, name: str, message: str) -> None:
+        """Tell the process holding the lock ``name`` (NOTIFY; nobody hears it when none holds it)."""
+        await self.reader.execute("SELECT pg_notify(?, ?)", (notify_channel(name), message))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_PgConnection]:

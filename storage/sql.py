@@ -92,6 +92,10 @@ class Backend(Protocol):
         """A named lock between processes, not taken yet (see ``storage.locks``)."""
         ...
 
+    async def tell_holder(self, name: str, message: str) -> None:
+        """Tell the process that holds the lock ``name`` (it reads it in ``SessionLock.wait``)."""
+        ...
+
     def transaction(self) -> AbstractAsyncContextManager[Connection]:
         """One atomic unit of work: committed when the block ends, rolled back on an exception."""
         ...

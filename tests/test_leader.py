@@ -9,14 +9,18 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from bot.bootstrap import background, open_runtime
 from bot.clock import Clock
 from bot.config import Settings
+from bot.context import Person
 from bot.delivery.worker import ChannelLimits
+from bot.demo import seed_demo
 from bot.leader import Leadership
 from bot.model import Reply
+from handlers.broadcast.service import SCHEDULED, Audience, create
 from storage.locks import LEADER
 from tests.helpers import announce_now, ward_of_telegram_people
 
@@ -96,3 +100,27 @@ async def test_a_leader_that_loses_its_lease_stops_sending(database_url: str, tm
             async with asyncio.timeout(5):
                 assert await regained
             assert app.worker is not None and leadership.changes == 2
+
+
+async def test_a_wake_up_raised_in_a_follower_reaches_the_leader(postgres_url: str, tmp_path: Path) -> None:
+    """An announcement set for later, stored through the process that does not lead: the leader's
+    scheduler is told at once (NOTIFY on its lease) and sends it at its time, not at its next
+    sweep a minute later."""
+    settings = settings_for(postgres_url, tmp_path)
+    limits = {"telegram": ChannelLimits(per_second=0, per_chat_gap=0)}
+    leader_platform = Platform()
+    async with open_runtime(settings, Clock()) as one, open_runtime(settings, Clock()) as two:
+        await seed_demo(one.services)
+        await ward_of_telegram_people(one.services, "ward", 3, 1000)
+        admin = Person("console:admin", "console", "admin", "", "vi", is_admin=True)
+        admin.user = await one.services.store.read.users.by_key("console:admin")
+        async with background(one, {"telegram": leader_platform}, limits), background(two, {}, limits):
+            assert one.scheduler is not None and two.scheduler is None
+            when = two.services.clock.now() + timedelta(seconds=1)
+            await create(two.services, admin, Audience("everyone", None), "Họp tổng kết năm học.", when)
+            async with asyncio.timeout(2):
+                while one.scheduler.armed_for(SCHEDULED) is None:  # noqa: ASYNC110 - another runtime
+                    await asyncio.sleep(0.02)
+            async with asyncio.timeout(10):  # the sweep would take 60 s
+                while sum(leader_platform.delivered.values()) < 3:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
