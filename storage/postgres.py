@@ -269,8 +269,9 @@ class AdvisoryLock:
         if held and self._conn is not None and not self._conn.closed:
             # Unlocked before the connection closes: the server ends a closed session a moment
             # later, and another process trying right after our release must find it free.
-            with contextlib.suppress(psycopg.Error, OSError):
-                await self._conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+            with contextlib.suppress(psycopg.Error, OSError, TimeoutError):
+                unlock = self._conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+                await asyncio.wait_for(unlock, HELD_CHECK_TIMEOUT)  # closing releases it anyway
         await self._drop()
 
     async def _drop(self) -> None:

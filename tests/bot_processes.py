@@ -91,12 +91,19 @@ class BotProcess:
             return await self.process.wait()
 
     async def stop(self, within: float = 30) -> int:
-        """SIGTERM and wait; the exit code (-9 for a killed one)."""
+        """SIGTERM and wait; the exit code (-9 for a killed one). A process still running after
+        ``within`` seconds is killed, and the test fails with the end of its log."""
         assert self.process is not None
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(within):
-            return await self.process.wait()
+        try:
+            async with asyncio.timeout(within):
+                return await self.process.wait()
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+            tail = "\n".join(self.output().splitlines()[-30:])
+            raise AssertionError(f"{self.name} did not stop within {within} s of SIGTERM:\n{tail}") from None
 
 
 def webhook_environment(
