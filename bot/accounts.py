@@ -88,7 +88,7 @@ async def claim_invite(services: Services, user: User, code: str) -> InviteResul
     """Use a one-time invite: grant its role to ``user``. Two people cannot both use it."""
     now = services.clock.now()
     async with services.store.write() as tx:
-        invite = await tx.invites.get(code)
+        invite = await tx.invites.get(code, for_update=True)  # decided once, even across processes
         if invite is None:
             return InviteResult(None, "unknown")
         if invite.used_at is not None:

@@ -12,6 +12,8 @@ without importing storage, APScheduler or python-telegram-bot.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,10 +22,13 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import Clock
 from bot.config import Settings
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from bot.channels.base import Channel
     from bot.delivery.worker import ChannelLimits, DeliveryWorker
     from bot.feature import Feature
+    from bot.leader import Leadership
     from bot.router import Router
     from bot.scheduler import Scheduler
     from bot.services import Services
@@ -112,8 +117,9 @@ class Runtime:
     services: Services
     features: Features
     router: Router
-    worker: DeliveryWorker | None = None
+    worker: DeliveryWorker | None = None  # set while this process holds the leader lease
     scheduler: Scheduler | None = None
+    leadership: Leadership | None = None
     channels: dict[str, Channel] = field(default_factory=dict)
 
     def check_data(self) -> None:
@@ -147,13 +153,20 @@ async def background(
     channels: Mapping[str, Channel],
     limits: Mapping[str, ChannelLimits] | None = None,
 ) -> AsyncIterator[DeliveryWorker]:
-    """The delivery worker sending the outbox through ``channels``, the channels' status lines
-    offered to the features, then the scheduler with each feature's due work (reminders,
-    announcements set for later: started after the worker, so what fell due while the bot was
-    down goes out at once); stopped in reverse order."""
+    """The channels' status lines offered to the features, then — in the process that holds the
+    leader lease (``bot.leader``) — the delivery worker sending the outbox through ``channels``
+    and the scheduler with each feature's due work (reminders, announcements set for later:
+    started after the worker, so what fell due while no leader ran goes out at once).
+
+    A lone process leads from its first moment. Beside a leader (several processes on one
+    PostgreSQL database) this process follows: it answers the people who write to it and takes
+    over the worker and the scheduler within ``LEADER_CHECK_SECONDS`` when the leader dies.
+    ``runtime.worker`` and ``runtime.scheduler`` are set while this process leads."""
     from bot.delivery.worker import DeliveryWorker
+    from bot.leader import Leadership
     from bot.scheduler import Scheduler
     from bot.services import DELIVERY
+    from storage.locks import LEADER
 
     services = runtime.services
     worker = DeliveryWorker(services.store, services.clock, channels, limits)
@@ -161,21 +174,68 @@ async def background(
     for feature in runtime.features.all():
         for work in feature.due_work(services):
             scheduler.add(work)
-    async with AsyncExitStack() as stack:
+
+    async def lead() -> None:
         await worker.start()
-        stack.push_async_callback(worker.stop)
         services.wakeups.connect(DELIVERY, worker.wake)
-        stack.callback(services.wakeups.disconnect, DELIVERY)
+        try:
+            await scheduler.start()
+        except BaseException:
+            services.wakeups.disconnect(DELIVERY)
+            await worker.stop()
+            raise
+        runtime.worker, runtime.scheduler = worker, scheduler
+
+    async def follow() -> None:
+        runtime.worker = runtime.scheduler = None
+        try:
+            await scheduler.stop()
+        finally:
+            services.wakeups.disconnect(DELIVERY)
+            await worker.stop()  # requests in flight finish and are recorded
+
+    telling: set[asyncio.Task[None]] = set()
+
+    def tell_leader(name: str) -> None:
+        """A wake-up raised here while another process leads: tell that process."""
+        if leadership.leading:
+            return  # connected here; a name nobody handles is not sent round in circles
+        task = asyncio.get_running_loop().create_task(
+            services.store.db.tell_holder(LEADER, name), name=f"tell-leader:{name}"
+        )
+        telling.add(task)
+        task.add_done_callback(told)
+
+    def told(task: asyncio.Task[None]) -> None:
+        telling.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # The leader's sweep finds the row anyway; the wake-up only makes it sooner.
+            log.warning("%s failed: %s", task.get_name(), task.exception())
+
+    leadership = Leadership(
+        services.store.db.session_lock(LEADER),
+        lead,
+        follow,
+        runtime.settings.leader_check_seconds,
+        told=services.wakeups.here,
+    )
+    async with AsyncExitStack() as stack:
+        services.wakeups.forward_to(tell_leader)
+        stack.callback(services.wakeups.forward_to, None)
         for channel in channels.values():
             services.status.connect(channel)
             stack.callback(services.status.disconnect, channel.name)
-        await scheduler.start()
-        stack.push_async_callback(scheduler.stop)
-        runtime.worker, runtime.scheduler = worker, scheduler
+        if not await leadership.start():
+            log.info(
+                "another process holds the leader lease: this one answers its updates and takes over "
+                "the delivery worker and the scheduler if that process stops"
+            )
+        stack.push_async_callback(leadership.stop)
+        runtime.leadership = leadership
         try:
             yield worker
         finally:
-            runtime.worker = runtime.scheduler = None
+            runtime.leadership = None
 
 
 ChannelFactory = Callable[[Runtime], Mapping[str, "Channel"]]
@@ -196,6 +256,8 @@ async def serve(
     default the platforms configured in ``settings`` with their shared HTTP server."""
     async with AsyncExitStack() as stack:
         runtime = await stack.enter_async_context(open_runtime(settings, clock))
+        if channels is None:
+            await hold_polling_locks(runtime, stack)  # refused before any data is loaded
         if check_data:
             runtime.check_data()
         if seed_demo:
@@ -218,6 +280,36 @@ async def serve(
             limits = None
         await stack.enter_async_context(background(runtime, runtime.channels, limits))
         yield runtime
+
+
+async def hold_polling_locks(runtime: Runtime, stack: AsyncExitStack) -> None:
+    """One process polls a bot: getUpdates hands each update to one caller and Telegram answers a
+    second poller with a conflict, so a second process polling the same token on this database is
+    refused at start, with the way to run several (webhooks). The lock (``storage.locks``) is held
+    until this process stops."""
+    from bot.channels.serve import StartError
+    from storage.locks import polling_lock_name
+
+    settings = runtime.settings
+    polled = [
+        (name, token)
+        for name, token, webhook in (
+            ("Telegram", settings.telegram_token, settings.telegram_webhook_url),
+            ("Zalo", settings.zalo_token, settings.zalo_webhook_url),
+        )
+        if token and not webhook
+    ]
+    for platform, token in polled:
+        lock = runtime.services.store.db.session_lock(polling_lock_name(platform.lower(), token))
+        if not await lock.try_acquire():
+            await lock.release()
+            variable = f"{platform.upper()}_WEBHOOK_URL"
+            raise StartError(
+                f"another bot process is already polling {platform} for this bot on "
+                f"{settings.database_label}; polling serves one process only — to run several "
+                f"processes, set {variable} (webhook mode) on every one of them"
+            )
+        stack.push_async_callback(lock.release)
 
 
 # -- the command line of each feature ---------------------------------------------------------

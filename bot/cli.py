@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot import bootstrap
 from bot.config import ConfigError, Settings, load_settings
@@ -56,6 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
         "admin", help="manage roles, invites, areas and users", description="Administration."
     )
     admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+    copy = admin_sub.add_parser(
+        "copy-database",
+        help="copy this SQLite deployment into an empty PostgreSQL database",
+        description="Copy every table (ids and history included) from the SQLite database "
+        "(DATABASE_URL, or --from) into an empty PostgreSQL database, then compare the counts. "
+        "Stop the bot first; afterwards set DATABASE_URL to the PostgreSQL URL.",
+    )
+    copy.add_argument("--to", required=True, metavar="postgresql://…", help="the empty target database")
+    copy.add_argument("--from", dest="source", metavar="sqlite:///…", help="default: DATABASE_URL")
+    copy.set_defaults(run_copy=True)
     bootstrap.add_feature_commands(sub, admin_sub)
     return parser
 
@@ -82,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every request URL, token included
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # every job run, at INFO
     try:
+        if getattr(args, "run_copy", False):
+            return asyncio.run(copy_database_command(settings, args.source, args.to))
         if args.command == "run":
             return asyncio.run(run_command(settings))
         if args.command == "chat":
@@ -89,6 +102,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(feature_command(settings, args))
     except KeyboardInterrupt:
         return 130
+
+
+async def copy_database_command(settings: Settings, source_url: str | None, target_url: str) -> int:
+    """``admin copy-database``: the SQLite deployment into an empty PostgreSQL database."""
+    from bot.config import database_label
+    from storage.copy import CopyError, copy_sqlite_to_postgres
+
+    source = settings.database_path if source_url is None and not settings.postgres_url else None
+    if source_url is not None:
+        if not source_url.startswith("sqlite:///"):
+            print("copy-database: --from must be a sqlite:/// URL", file=sys.stderr)
+            return 2
+        source = Path(source_url.removeprefix("sqlite:///"))
+    if source is None:
+        print("copy-database: DATABASE_URL is PostgreSQL already; give --from sqlite:///…", file=sys.stderr)
+        return 2
+    if not target_url.startswith("postgresql://"):
+        print("copy-database: --to must be a postgresql:// URL", file=sys.stderr)
+        return 2
+    target = database_label(target_url)
+
+    def progress(table: str, rows: int) -> None:
+        print(f"  {table}: {rows:,} rows")
+
+    print(f"copying {source} into {target}")
+    try:
+        report = await copy_sqlite_to_postgres(source, target_url, progress)
+    except CopyError as exc:
+        print(f"copy-database: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"copied {report.rows:,} rows in {len(report.counts)} tables in {report.seconds:.1f} s; "
+        "the counts match on both sides.\nNow set DATABASE_URL to the URL given with --to and start "
+        "the bot (several processes: webhook mode, see README)."
+    )
+    return 0
 
 
 async def feature_command(settings: Settings, args: argparse.Namespace) -> int:

@@ -53,6 +53,9 @@ class Settings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     criteria_path: Path | None = None  # the association's own "Gia đình học tập" criteria file
     faq_answer_hours: int = 48  # after this, a question handed to an officer is listed as overdue
+    # Several processes on one database: how often the leader checks its lease and the others try
+    # to take it (so the most a dead leader's work waits before another process takes over).
+    leader_check_seconds: float = 2.0
 
     @property
     def database_label(self) -> str:
@@ -60,8 +63,7 @@ class Settings:
         password."""
         if not self.postgres_url:
             return str(self.database_path)
-        parts = urlparse(self.postgres_url)
-        return f"postgresql://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}{parts.path}"
+        return database_label(self.postgres_url)
 
     @property
     def database_url(self) -> str:
@@ -81,6 +83,12 @@ class Settings:
     def public_files_dir(self) -> Path:
         """Where photos published for Zalo are kept (beside the database)."""
         return self.database_path.parent / "public_files"
+
+
+def database_label(url: str) -> str:
+    """A PostgreSQL URL without its user and password, for messages and logs."""
+    parts = urlparse(url)
+    return f"postgresql://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}{parts.path}"
 
 
 def _database(url: str) -> tuple[Path, str | None]:
@@ -218,6 +226,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         timezone=timezone,
         criteria_path=_existing_file("CRITERIA_FILE", get("CRITERIA_FILE")),
         faq_answer_hours=int(_number("FAQ_ANSWER_HOURS", get("FAQ_ANSWER_HOURS"), int, 1, 24 * 30) or 48),
+        leader_check_seconds=_number("LEADER_CHECK_SECONDS", get("LEADER_CHECK_SECONDS"), float, 0.1, 60)
+        or Settings.leader_check_seconds,
     )
 
 

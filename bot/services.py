@@ -26,10 +26,15 @@ DELIVERY = "delivery"  # the delivery worker: new outbox rows to send
 
 class Wakeups:
     """Named wake-up calls. A background worker connects while it runs; callers never wait and
-    never fail when nothing is connected (a CLI command, a test without workers)."""
+    never fail when nothing is connected (a CLI command, a test without workers).
+
+    In a process that does not lead (several processes on one database), the delivery worker and
+    the scheduler run elsewhere: a wake-up with nothing connected here goes to ``forward``, which
+    tells the leader (``bot.bootstrap.background``)."""
 
     def __init__(self) -> None:
         self._callbacks: dict[str, Callable[[], None]] = {}
+        self._forward: Callable[[str], None] | None = None
 
     def connect(self, name: str, callback: Callable[[], None]) -> None:
         self._callbacks[name] = callback
@@ -37,7 +42,18 @@ class Wakeups:
     def disconnect(self, name: str) -> None:
         self._callbacks.pop(name, None)
 
+    def forward_to(self, forward: Callable[[str], None] | None) -> None:
+        self._forward = forward
+
     def __call__(self, name: str) -> None:
+        callback = self._callbacks.get(name)
+        if callback is not None:
+            callback()
+        elif self._forward is not None:
+            self._forward(name)
+
+    def here(self, name: str) -> None:
+        """Only what is connected in this process (a wake-up that came from another process)."""
         callback = self._callbacks.get(name)
         if callback is not None:
             callback()

@@ -91,8 +91,11 @@ class BroadcastsRepo:
         assert found is not None
         return found
 
-    async def get(self, broadcast_id: int) -> Broadcast | None:
-        r = await self.conn.fetch_one("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
+    async def get(self, broadcast_id: int, *, for_update: bool = False) -> Broadcast | None:
+        """``for_update`` locks the broadcast until the transaction ends (its fan-out)."""
+        r = await self.conn.fetch_one(
+            "SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,), for_update=for_update
+        )
         return _broadcast(r) if r else None
 
     async def due(self, now: datetime) -> list[Broadcast]:

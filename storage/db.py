@@ -17,8 +17,9 @@ from typing import Any
 
 import aiosqlite
 
+from storage.locks import FileLock
 from storage.migrate import apply_sqlite_migrations
-from storage.sql import Args, Dialect, IntegrityError, Row
+from storage.sql import Args, Dialect, ForUpdate, IntegrityError, Row
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +55,20 @@ class SqliteConnection:
         self._conn = conn
         self._writable = writable
 
-    def _check(self, for_update: bool) -> None:
+    def _check(self, for_update: ForUpdate) -> None:
         # Nothing to lock (BEGIN IMMEDIATE already holds the only write lock), but asking for a
         # lock outside a transaction is a mistake on every backend.
         if for_update and not self._writable:
             raise ValueError("for_update needs a write transaction")
 
-    async def fetch_one(self, sql: str, args: Args = (), *, for_update: bool = False) -> Row | None:
+    async def fetch_one(self, sql: str, args: Args = (), *, for_update: ForUpdate = False) -> Row | None:
         self._check(for_update)
         with _translated():
             async with self._conn.execute(sql, args) as cur:
                 row: Row | None = await cur.fetchone()
                 return row
 
-    async def fetch_all(self, sql: str, args: Args = (), *, for_update: bool = False) -> list[Row]:
+    async def fetch_all(self, sql: str, args: Args = (), *, for_update: ForUpdate = False) -> list[Row]:
         self._check(for_update)
         with _translated():
             # One round trip to aiosqlite's thread instead of execute, fetchall and close.
@@ -140,6 +141,13 @@ class Database:
         if self._read is None:
             raise RuntimeError("database is not open")
         return self._read
+
+    def session_lock(self, name: str) -> FileLock:
+        """A named lock between processes: an flock on a file beside the database."""
+        return FileLock(self.path, name)
+
+    async def tell_holder(self, name: str, message: str) -> None:
+        """Nothing to do: SQLite serves one process, which holds every lock it needs."""
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteConnection]:

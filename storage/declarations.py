@@ -109,9 +109,11 @@ class DeclarationsRepo:
             return None
         return await self.get(int(row[0]))
 
-    async def get(self, declaration_id: int) -> Declaration | None:
+    async def get(self, declaration_id: int, *, for_update: bool = False) -> Declaration | None:
+        """``for_update`` locks the declaration until the transaction ends: a review decides on
+        the version it locked, and a second reviewer waits, then sees it decided."""
         row = await self.conn.fetch_one(
-            f"SELECT {_COLUMNS} FROM declarations d WHERE d.id = ?", (declaration_id,)
+            f"SELECT {_COLUMNS} FROM declarations d WHERE d.id = ?", (declaration_id,), for_update=for_update
         )
         return _declaration(row) if row else None
 

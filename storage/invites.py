@@ -50,8 +50,12 @@ class InvitesRepo:
         assert invite is not None
         return invite
 
-    async def get(self, code: str) -> Invite | None:
-        row = await self.conn.fetch_one("SELECT * FROM invites WHERE code = ?", (code,))
+    async def get(self, code: str, *, for_update: bool = False) -> Invite | None:
+        """``for_update`` locks the invite until the transaction ends (deciding whether it can
+        still be used)."""
+        row = await self.conn.fetch_one(
+            "SELECT * FROM invites WHERE code = ?", (code,), for_update=for_update
+        )
         return _invite(row) if row else None
 
     async def claim(self, code: str, user_id: int, now: datetime) -> Invite | None:

@@ -8,6 +8,7 @@ DOUBLE PRECISION). Both backends therefore share one list of versions and names,
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime
 from importlib import resources
@@ -90,20 +91,36 @@ async def apply_sqlite_migrations(conn: aiosqlite.Connection, until: int | None 
     return applied
 
 
+# The advisory lock key that serialises migrations between processes starting at once (any
+# 64-bit number of our own; the leader lease and the polling locks use others, see storage.locks).
+MIGRATION_LOCK = 0x6B68_6D69_6772_0001
+
+
 async def apply_postgres_migrations(conn: AsyncConnection[Any], until: int | None = None) -> list[str]:
-    """The same on PostgreSQL, where DDL is transactional too (an autocommit connection)."""
-    await conn.execute(_SCHEMA_VERSION)
-    cur = await conn.execute("SELECT version FROM schema_version")
-    done = {int(row[0]) for row in await cur.fetchall()}
-    applied = []
-    for version, name, sql in migration_files("postgresql"):
-        if version in done or (until is not None and version > until):
-            continue
-        async with conn.transaction():
-            await conn.execute(sql)  # no parameters: the whole file runs as one script
-            await conn.execute(
-                "INSERT INTO schema_version (version, name, applied_at) VALUES (%s, %s, %s)",
-                (version, name, _stamp()),
-            )
-        applied.append(name)
-    return applied
+    """The same on PostgreSQL, where DDL is transactional too (an autocommit connection).
+
+    Several bot processes may start at once on one database: each waits for an advisory lock
+    before it reads which versions are applied, so one applies the new files and the others then
+    find them applied (without the lock, both would run the same CREATE TABLE)."""
+    await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+    try:
+        await conn.execute(_SCHEMA_VERSION)
+        cur = await conn.execute("SELECT version FROM schema_version")
+        done = {int(row[0]) for row in await cur.fetchall()}
+        applied = []
+        for version, name, sql in migration_files("postgresql"):
+            if version in done or (until is not None and version > until):
+                continue
+            async with conn.transaction():
+                await conn.execute(sql)  # no parameters: the whole file runs as one script
+                await conn.execute(
+                    "INSERT INTO schema_version (version, name, applied_at) VALUES (%s, %s, %s)",
+                    (version, name, _stamp()),
+                )
+            applied.append(name)
+        return applied
+    finally:
+        # A broken connection has lost the lock with its session: nothing to release then, and
+        # the error that broke it is the one to report.
+        with contextlib.suppress(Exception):
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))

@@ -2,9 +2,10 @@
 
 Reads borrow a pooled connection per statement (autocommit: the last committed state). A write
 transaction takes a pooled connection of its own for BEGIN … COMMIT. Within one process, write
-transactions still run one at a time (an asyncio lock), as on SQLite, so the checks that code
-makes inside a transaction (free places, one-time decisions) keep holding on both backends; row
-locks (``for_update``) and advisory locks are what will let several processes share a database.
+transactions still run one at a time (an asyncio lock), as on SQLite. Between processes sharing
+the database, row locks (``for_update``) guard the decisions made inside a transaction (free
+places, one-time decisions), and session advisory locks (``AdvisoryLock``) give the leader lease
+and the one-poller-per-bot rule; migrations wait for an advisory lock of their own.
 
 Repositories write ``?`` placeholders; they become ``%s`` here (``%`` itself doubled), once per
 statement text.
@@ -13,6 +14,7 @@ statement text.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
@@ -22,14 +24,18 @@ from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection, AsyncCursor
+from psycopg import sql as pgsql
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import RowMaker
 from psycopg_pool import AsyncConnectionPool
 
+from storage.locks import lock_key, notify_channel
 from storage.migrate import apply_postgres_migrations
-from storage.sql import Args, Dialect, IntegrityError, Row
+from storage.sql import Args, Dialect, ForUpdate, IntegrityError, Row
 
 log = logging.getLogger(__name__)
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A quoted literal or identifier, a comment, a placeholder, or a percent sign.
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?|%")
 
@@ -101,14 +107,20 @@ class _PgConnection:
     def _conn(self) -> Any:  # an async context manager yielding an AsyncConnection
         raise NotImplementedError
 
-    def _query(self, sql: str, for_update: bool) -> str:
+    def _query(self, sql: str, for_update: ForUpdate) -> str:
         if for_update:
             if not self._writable:
                 raise ValueError("for_update needs a write transaction")
-            sql += "\nFOR UPDATE"  # on a line of its own: the statement may end in a comment
+            # On a line of its own: the statement may end in a comment.
+            if isinstance(for_update, str):
+                if not _IDENTIFIER.fullmatch(for_update):  # spliced into the SQL: a name only
+                    raise ValueError(f"not a table name or alias: {for_update!r}")
+                sql += f"\nFOR UPDATE OF {for_update}"
+            else:
+                sql += "\nFOR UPDATE"
         return to_pyformat(sql)
 
-    async def fetch_one(self, sql: str, args: Args = (), *, for_update: bool = False) -> Row | None:
+    async def fetch_one(self, sql: str, args: Args = (), *, for_update: ForUpdate = False) -> Row | None:
         query = self._query(sql, for_update)
         with _translated():
             async with self._conn() as conn:
@@ -116,7 +128,7 @@ class _PgConnection:
                 row: Row | None = await cur.fetchone()
                 return row
 
-    async def fetch_all(self, sql: str, args: Args = (), *, for_update: bool = False) -> list[Row]:
+    async def fetch_all(self, sql: str, args: Args = (), *, for_update: ForUpdate = False) -> list[Row]:
         query = self._query(sql, for_update)
         with _translated():
             async with self._conn() as conn:
@@ -175,6 +187,102 @@ class _Transaction(_PgConnection):
         yield self._held
 
 
+# The lock's own connection: TCP keepalives on both ends, so that a leader whose machine vanishes
+# without closing its socket is noticed by the server (and its lock released) within about 20 s
+# instead of the system's default of two hours; a process that dies on a live machine closes its
+# socket and is noticed at once.
+_KEEPALIVE = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3, "keepalives_count": 3}
+_SERVER_KEEPALIVE = (
+    "SET tcp_keepalives_idle = 10",
+    "SET tcp_keepalives_interval = 3",
+    "SET tcp_keepalives_count = 3",
+)
+HELD_CHECK_TIMEOUT = 5.0  # seconds: a lock whose session does not answer by then counts as lost
+
+
+class AdvisoryLock:
+    """A session advisory lock on a connection of its own, outside the pool (so the pool's
+    connections stay interchangeable, and a pool reset never drops the lock).
+
+    Never unlocked by hand: the lock lives exactly as long as this session, so ``held()`` asks
+    the session to answer; if it does not (server restarted, connection cut), the lock counts as
+    lost and the connection is closed, which also ends the session should it still exist."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self._url = url
+        self._name = name
+        self._key = lock_key(name)
+        self._conn: AsyncConnection[Any] | None = None
+        self._held = False
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def _connection(self) -> AsyncConnection[Any]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            await self._drop()
+            conninfo = make_conninfo(self._url, connect_timeout=5, **_KEEPALIVE)
+            conn = await AsyncConnection.connect(conninfo, autocommit=True)
+            for statement in _SERVER_KEEPALIVE:
+                await conn.execute(statement)
+            self._conn = conn
+        return self._conn
+
+    async def try_acquire(self) -> bool:
+        if self._held and await self.held():
+            return True
+        conn = await self._connection()
+        cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,))
+        row = await cur.fetchone()
+        self._held = bool(row and row[0])
+        if self._held:  # what other processes tell the holder arrives on this connection
+            await conn.execute(pgsql.SQL("LISTEN {}").format(pgsql.Identifier(notify_channel(self._name))))
+        return self._held
+
+    async def held(self) -> bool:
+        if not self._held or self._conn is None:
+            return False
+        try:
+            await asyncio.wait_for(self._conn.execute("SELECT 1"), HELD_CHECK_TIMEOUT)
+        except (psycopg.Error, OSError, TimeoutError) as error:
+            log.warning("lock %s: its database session is gone (%s)", self._name, type(error).__name__)
+            self._held = False
+            await self._drop()
+            return False
+        return True
+
+    async def wait(self, seconds: float) -> list[str]:
+        if not self._held or self._conn is None:
+            await asyncio.sleep(seconds)
+            return []
+        messages: list[str] = []
+        try:
+            async for notification in self._conn.notifies(timeout=seconds):
+                messages.append(notification.payload)
+        except (psycopg.Error, OSError):
+            pass  # the session is gone: the next held() says so
+        return messages
+
+    async def release(self) -> None:
+        held, self._held = self._held, False
+        if held and self._conn is not None and not self._conn.closed:
+            # Unlocked before the connection closes: the server ends a closed session a moment
+            # later, and another process trying right after our release must find it free.
+            with contextlib.suppress(psycopg.Error, OSError, TimeoutError):
+                unlock = self._conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+                await asyncio.wait_for(unlock, HELD_CHECK_TIMEOUT)  # closing releases it anyway
+        await self._drop()
+
+    async def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.closed:
+            try:
+                await conn.close()  # the session ends, and with it the lock
+            except (psycopg.Error, OSError):
+                pass
+
+
 class PostgresDatabase:
     """The PostgreSQL backend. ``url`` is a libpq URL, e.g. postgresql://bot@127.0.0.1/khuyenhoc."""
 
@@ -184,8 +292,9 @@ class PostgresDatabase:
         self._url = url  # may hold a password: never logged
         self._min_size = min_size
         self._max_size = max_size
-        # False lets write transactions overlap; only code that takes its own row locks
-        # (for_update) is safe then. Kept for the tests of those locks until part 3 of issue 13.
+        # False lets write transactions of this process overlap, as those of several processes do;
+        # the row-lock tests use it. True by default: fewer connections busy at once, and the same
+        # one-writer behaviour as on SQLite inside a process.
         self._one_writer = one_writer
         self._pool: AsyncConnectionPool[AsyncConnection[PgRow]] | None = None
         self._read: _PoolReader | None = None
@@ -228,6 +337,14 @@ class PostgresDatabase:
         if self._read is None:
             raise RuntimeError("database is not open")
         return self._read
+
+    def session_lock(self, name: str) -> AdvisoryLock:
+        """A named advisory lock between processes (the leader lease, a polling lock)."""
+        return AdvisoryLock(self._url, name)
+
+    async def tell_holder(self, name: str, message: str) -> None:
+        """Tell the process holding the lock ``name`` (NOTIFY; nobody hears it when none holds it)."""
+        await self.reader.execute("SELECT pg_notify(?, ?)", (notify_channel(name), message))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_PgConnection]:

@@ -154,6 +154,9 @@ class RemindersRepo:
         return from_db(row[0]) if row and row[0] else None
 
     async def due(self, now: datetime, limit: int = 500) -> list[DueReminder]:
+        """Pending reminders whose time has come, locked until the transaction ends (write
+        transactions only): another process deciding the same rows waits, then finds them
+        decided. Only the reminders' rows are locked (the sign-up and preference are outer joins)."""
         rows = await self.conn.fetch_all(
             "SELECT r.id, r.offset_min, r.round, r.due_at, r.session_id, s.status AS session_status,"
             " s.starts_at, r.user_id, COALESCE(p.enabled, 1) AS enabled, g.status AS signup_status,"
@@ -166,6 +169,7 @@ class RemindersRepo:
             " LEFT JOIN training_signups g ON g.session_id = r.session_id AND g.user_id = r.user_id"
             " WHERE r.state = 'pending' AND r.due_at <= ? ORDER BY r.due_at, r.id LIMIT ?",
             (to_db(now), to_db(now), limit),
+            for_update="r",
         )
         return [
             DueReminder(

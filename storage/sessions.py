@@ -134,9 +134,12 @@ class SessionsRepo:
             ),
         )
 
-    async def get(self, session_id: int) -> TrainingSession | None:
+    async def get(self, session_id: int, *, for_update: bool = False) -> TrainingSession | None:
+        """``for_update`` locks the session's row until the transaction ends: every decision about
+        its places (sign-up, cancel, the waiting list, a new capacity) takes it first, so two
+        processes never both see the last free place."""
         row = await self.conn.fetch_one(
-            f"SELECT {_COLUMNS} FROM training_sessions s WHERE s.id = ?", (session_id,)
+            f"SELECT {_COLUMNS} FROM training_sessions s WHERE s.id = ?", (session_id,), for_update=for_update
         )
         return _session(row) if row else None
 

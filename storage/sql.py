@@ -16,8 +16,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, Protocol
 
+from storage.locks import SessionLock
+
 Dialect = Literal["sqlite", "postgresql"]
 Args = Sequence[object]
+# False, True (lock every row read) or the name (or alias) of the one table whose rows to lock.
+ForUpdate = bool | str
 
 
 class IntegrityError(Exception):
@@ -40,13 +44,15 @@ class Connection(Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
-    async def fetch_one(self, sql: str, args: Args = (), *, for_update: bool = False) -> Row | None:
+    async def fetch_one(self, sql: str, args: Args = (), *, for_update: ForUpdate = False) -> Row | None:
         """The first row, or None. ``for_update`` (write transactions only) locks the rows read
         until the transaction ends, on backends with row locks (PostgreSQL); SQLite's single
-        writer already excludes every other writer."""
+        writer already excludes every other writer. ``True`` locks the rows of every table read;
+        a table name or alias locks only that table's rows (``FOR UPDATE OF r``): needed when
+        the query has an outer join, whose nullable side cannot be locked."""
         ...
 
-    async def fetch_all(self, sql: str, args: Args = (), *, for_update: bool = False) -> list[Row]: ...
+    async def fetch_all(self, sql: str, args: Args = (), *, for_update: ForUpdate = False) -> list[Row]: ...
 
     async def execute(self, sql: str, args: Args = ()) -> int:
         """Run one statement; the number of rows it changed."""
@@ -66,11 +72,9 @@ class Connection(Protocol):
 
 
 class Backend(Protocol):
-    """A database: migrated when opened, one read connection, atomic write transactions.
-
-    Locks across processes (advisory locks, a leader lease) will be added here and on the
-    transaction's connection; ``for_update`` is the row-lock half already in place.
-    """
+    """A database: migrated when opened, one read connection, atomic write transactions, and
+    locks between processes: row locks in a transaction (``for_update``) and named session locks
+    (``session_lock``: the leader lease, one lock per polled bot token)."""
 
     @property
     def dialect(self) -> Dialect: ...
@@ -82,6 +86,14 @@ class Backend(Protocol):
     @property
     def reader(self) -> Connection:
         """Last committed state; never blocks a writer."""
+        ...
+
+    def session_lock(self, name: str) -> SessionLock:
+        """A named lock between processes, not taken yet (see ``storage.locks``)."""
+        ...
+
+    async def tell_holder(self, name: str, message: str) -> None:
+        """Tell the process that holds the lock ``name`` (it reads it in ``SessionLock.wait``)."""
         ...
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]:

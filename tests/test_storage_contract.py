@@ -193,6 +193,20 @@ class TestStorageContract:
         async with store.write() as tx:
             assert await tx.conn.fetch_all("SELECT id FROM areas", for_update=True) == []
 
+    async def test_for_update_of_one_table_beside_an_outer_join(self, store: Store) -> None:
+        """PostgreSQL cannot lock the nullable side of an outer join: a table name locks only its rows."""
+        await _areas(store)
+        sql = (
+            "SELECT a.id, p.name FROM areas a LEFT JOIN areas p ON p.id = a.parent_id"
+            " WHERE a.id = ? ORDER BY a.id LIMIT 5"
+        )
+        async with store.write() as tx:
+            rows = await tx.conn.fetch_all(sql, ("lien_bao",), for_update="a")
+            assert [(r[0], r[1]) for r in rows] == [("lien_bao", "Vĩnh Yên")]
+            if store.dialect == "postgresql":
+                with pytest.raises(ValueError):
+                    await tx.conn.fetch_all(sql, ("x",), for_update="a; DROP TABLE areas")
+
     async def test_concurrent_units_of_work_neither_lose_nor_leak_writes(self, store: Store) -> None:
         async with store.write() as tx:
             await tx.conn.execute("INSERT INTO report_state (id, tree_hash, rebuilt_at) VALUES (1, '0', 't')")
@@ -509,3 +523,56 @@ async def test_row_locks_keep_overlapping_postgres_transactions_correct(postgres
         await asyncio.gather(*(increment() for _ in range(40)))
         row = await database.reader.fetch_one("SELECT tree_hash FROM report_state")
     assert row is not None and row[0] == "40"
+
+
+async def test_processes_starting_at_once_apply_the_migrations_once(postgres_url: str) -> None:
+    """Two processes starting together on an empty database: the advisory lock lets one apply
+    the migrations while the other waits, then finds them applied (no duplicate CREATE TABLE)."""
+    stores = [Store(postgres_url) for _ in range(3)]
+    await asyncio.gather(*(s.open() for s in stores))
+    try:
+        rows = await stores[0].read.conn.fetch_all("SELECT version FROM schema_version ORDER BY version")
+        assert [r[0] for r in rows] == [v for v, _, _ in migration_files("postgresql")]
+    finally:
+        await asyncio.gather(*(s.close() for s in stores))
+
+
+async def test_a_session_lock_is_held_by_one_process_at_a_time(database_url: str) -> None:
+    """The leader lease and the polling locks: two processes (two stores) on one database."""
+    async with Store(database_url) as one, Store(database_url) as two:
+        first, second = one.db.session_lock("leader"), two.db.session_lock("leader")
+        other = two.db.session_lock("poll-telegram-0123456789abcdef")
+        try:
+            assert await first.try_acquire() and await first.try_acquire()  # again: still ours
+            assert await first.held()
+            assert not await second.try_acquire() and not await second.held()
+            assert await other.try_acquire()  # another name is another lock
+            await first.release()
+            assert not await first.held()
+            assert await second.try_acquire() and await second.held()
+            assert not await first.try_acquire()
+        finally:
+            for lock in (first, second, other):
+                await lock.release()
+
+
+async def test_a_lock_whose_session_ends_is_lost_and_taken_over(postgres_url: str) -> None:
+    """What a leader's death looks like to PostgreSQL: its session ends, the lock goes with it."""
+    import psycopg
+
+    async with Store(postgres_url) as one, Store(postgres_url) as two:
+        leader, follower = one.db.session_lock("leader"), two.db.session_lock("leader")
+        try:
+            assert await leader.try_acquire() and not await follower.try_acquire()
+            async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as admin:
+                await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks"
+                    " WHERE locktype = 'advisory' AND granted AND database = ("
+                    "   SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            assert await follower.try_acquire()
+            assert not await leader.held()  # noticed at its next check
+            assert not await leader.try_acquire()  # a new session, but the lock is taken now
+        finally:
+            await leader.release()
+            await follower.release()

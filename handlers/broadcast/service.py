@@ -137,7 +137,7 @@ async def fan_out(services: Services, broadcast: Broadcast) -> int:
     """Write one outbox row per recipient, in one transaction, exactly once per broadcast."""
     now = services.clock.now()
     async with services.store.write() as tx:
-        current = await tx.broadcasts.get(broadcast.id)
+        current = await tx.broadcasts.get(broadcast.id, for_update=True)  # fanned out once, by one process
         if current is None or current.state != "scheduled":
             return 0
         area = await tx.areas.get(current.area_id) if current.area_id else None

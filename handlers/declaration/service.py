@@ -127,7 +127,8 @@ async def review(
         return Reviewed(None, "forbidden")
     now = services.clock.now()
     async with services.store.write() as tx:
-        current = await tx.declarations.get(declaration_id)
+        # Locked: a second reviewer (in any process) waits here, then finds the version decided.
+        current = await tx.declarations.get(declaration_id, for_update=True)
         if current is None:
             return Reviewed(None, "not_found")
         area = await tx.areas.get(current.area_id)

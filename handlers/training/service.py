@@ -1,8 +1,10 @@
 """What can happen to sessions and sign-ups; each function is one write transaction.
 
 Capacity holds under any concurrency because the decision (count the confirmed places, then
-confirm or queue) is made inside the single writer's transaction (BEGIN IMMEDIATE): two
-sign-ups can never both see the last free place.
+confirm or queue) is made inside one write transaction that first locks the session's row
+(``for_update``): on SQLite the single writer (BEGIN IMMEDIATE) already excludes every other, on
+PostgreSQL the row lock makes a sign-up in another process wait until this one has committed.
+Two sign-ups can never both see the last free place.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ async def cancel_signup(services: Services, user: User, session_id: int) -> Canc
     now = services.clock.now()
     tz = services.settings.timezone
     async with services.store.write() as tx:
-        session = await tx.sessions.get(session_id)
+        session = await tx.sessions.get(session_id, for_update=True)
         if session is None:
             raise TrainingError("unknown")
         signup = await tx.sessions.signups.get(session_id, user.id)
@@ -127,7 +129,7 @@ async def fill_places(services: Services, session_id: int) -> int:
     """Move people up from the waiting list into free places (e.g. after someone deleted their data)."""
     now = services.clock.now()
     async with services.store.write() as tx:
-        session = await tx.sessions.get(session_id)
+        session = await tx.sessions.get(session_id, for_update=True)
         if session is None:
             return 0
         promoted = await _fill_places(tx, session, now, services.settings.timezone)
@@ -138,7 +140,7 @@ async def fill_places(services: Services, session_id: int) -> int:
 
 
 async def _open_session(tx: Repos, session_id: int, now: datetime) -> TrainingSession:
-    session = await tx.sessions.get(session_id)
+    session = await tx.sessions.get(session_id, for_update=True)
     if session is None:
         raise TrainingError("unknown")
     if session.cancelled or session.starts_at <= now:
@@ -232,7 +234,7 @@ async def update_session(
     now = services.clock.now()
     tz = services.settings.timezone
     async with services.store.write() as tx:
-        old = await tx.sessions.get(session_id)
+        old = await tx.sessions.get(session_id, for_update=True)
         if old is None:
             raise TrainingError("unknown")
         if old.cancelled:
@@ -287,7 +289,7 @@ def _changed_names(changes: SessionChanges) -> str:
 async def cancel_session(services: Services, session_id: int, by: str) -> UpdateResult:
     now = services.clock.now()
     async with services.store.write() as tx:
-        session = await tx.sessions.get(session_id)
+        session = await tx.sessions.get(session_id, for_update=True)
         if session is None:
             raise TrainingError("unknown")
         if session.starts_at <= now:
