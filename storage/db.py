@@ -142,6 +142,11 @@ class Database:
         return self._read
 
     @asynccontextmanager
+    async def conversation_lock(self, key: str) -> AsyncIterator[bool]:
+        """Always held: one process serves a SQLite file (``ProcessLock``)."""
+        yield True
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteConnection]:
         """One atomic unit of work; concurrent callers wait for the lock, never interleave."""
         if self._writer is None:
