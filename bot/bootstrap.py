@@ -255,6 +255,7 @@ async def serve(
     ``channels`` builds the channels for a runtime (the terminal chat, a test's channel); by
     default the platforms configured in ``settings`` with their shared HTTP server."""
     async with AsyncExitStack() as stack:
+        hold_database(settings, stack)
         runtime = await stack.enter_async_context(open_runtime(settings, clock))
         if channels is None:
             await hold_polling_locks(runtime, stack)  # refused before any data is loaded
@@ -310,6 +311,19 @@ async def hold_polling_locks(runtime: Runtime, stack: AsyncExitStack) -> None:
                 f"processes, set {variable} (webhook mode) on every one of them"
             )
         stack.push_async_callback(lock.release)
+
+
+def hold_database(settings: Settings, stack: AsyncExitStack) -> None:
+    """One serving process per SQLite file, for as long as it serves: a second one stops here
+    with ``storage.db.DatabaseInUse`` (one line, naming the lock file and PostgreSQL for several
+    processes). Commands that do not serve (admin, report) open the file beside it as before."""
+    if settings.postgres_url:
+        return
+    from storage.db import ProcessLock
+
+    lock = ProcessLock(settings.database_path)
+    lock.acquire()
+    stack.callback(lock.release)
 
 
 # -- the command line of each feature ---------------------------------------------------------

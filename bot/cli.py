@@ -156,6 +156,7 @@ async def run_command(settings: Settings) -> int:
         return await chat_command(settings, "family", None, "", seed=True)
     from bot.channels.serve import StartError
     from bot.feature import DataError
+    from storage.db import DatabaseInUse
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -170,7 +171,7 @@ async def run_command(settings: Settings) -> int:
                 )
             log.info("serving %s; stop with Ctrl+C", " and ".join(runtime.channels))
             await stop.wait()
-    except StartError as exc:
+    except (StartError, DatabaseInUse) as exc:
         print(f"start-up error: {exc}", file=sys.stderr)
         return 1
     except DataError as exc:
@@ -183,6 +184,7 @@ async def chat_command(settings: Settings, as_role: str, user: str | None, name:
     from bot.channels.console import ConsoleChannel
     from bot.demo import DEMO_ADMIN, DEMO_OFFICER
     from bot.feature import DataError
+    from storage.db import DatabaseInUse
 
     defaults = {"family": "family", "officer": DEMO_OFFICER, "admin": DEMO_ADMIN}
     user_id = user or defaults[as_role].removeprefix("console:")
@@ -195,6 +197,9 @@ async def chat_command(settings: Settings, as_role: str, user: str | None, name:
     try:
         async with bootstrap.serve(settings, channels=console, seed_demo=seed):
             await consoles[-1].run()
+    except DatabaseInUse as exc:
+        print(f"start-up error: {exc}", file=sys.stderr)
+        return 1
     except DataError as exc:
         print(f"data file error: {exc}", file=sys.stderr)
         return 1

@@ -41,6 +41,11 @@ class Settings:
     zalo_rate: float = 10.0  # messages per second overall; Zalo publishes no figure
     zalo_retry_after: float = 30.0  # seconds to wait after a Zalo 429, which says no figure either
     zalo_poll_timeout: int = 30  # seconds a getUpdates long poll may wait
+    # The inbox (bot.inbox): how long handled rows (ids only) are kept to recognise an update
+    # delivered again (Telegram keeps undelivered updates about a day), and how many unhandled
+    # updates polling lets wait before it pauses fetching (the platform keeps the rest).
+    inbox_keep_hours: float = 48.0
+    inbox_max_backlog: int = 1000
     # The one HTTP server for webhooks, /healthz and files shown on Zalo (behind a reverse proxy).
     webhook_listen: str = "127.0.0.1"
     webhook_port: int | None = None  # None: no server unless a webhook or PUBLIC_BASE_URL needs one
@@ -216,6 +221,12 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         zalo_rate=_number("ZALO_RATE", get("ZALO_RATE"), float, 0.1, 1000) or Settings.zalo_rate,
         zalo_retry_after=_number("ZALO_RETRY_AFTER", get("ZALO_RETRY_AFTER"), float, 1, 3600)
         or Settings.zalo_retry_after,
+        inbox_keep_hours=_number("INBOX_KEEP_HOURS", get("INBOX_KEEP_HOURS"), float, 1, 24 * 30)
+        or Settings.inbox_keep_hours,
+        inbox_max_backlog=int(
+            _number("INBOX_MAX_BACKLOG", get("INBOX_MAX_BACKLOG"), int, 100, 1_000_000)
+            or Settings.inbox_max_backlog
+        ),
         webhook_listen=listen,
         webhook_port=int(port) if port is not None else None,
         public_base_url=public_base_url,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -96,6 +97,52 @@ class SqliteConnection:
         return f"{column} IN ({','.join('?' * len(values))})", list(values)
 
 
+class DatabaseInUse(Exception):
+    """Another process serves this SQLite file; the message is one line for the operator."""
+
+
+class ProcessLock:
+    """An exclusive ``flock`` on ``<database file>.lock``, held for as long as a process serves
+    the file. SQLite has one writer and nothing that would share the work between two bot
+    processes (each would poll the same updates, answer them, send every reminder), so a second
+    process is refused at start. The kernel drops the lock when its process dies, ``kill -9``
+    included: there is never a stale lock to remove by hand."""
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.path = database.with_name(database.name + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise ``DatabaseInUse``."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no flock (Windows): nothing to check with
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip()
+            os.close(fd)
+            raise DatabaseInUse(
+                f"{self.database} is in use by another bot process"
+                f"{f' (pid {holder})' if holder.isdigit() else ''}, which holds {self.path}: one SQLite "
+                "file serves one process; to run several processes, use PostgreSQL "
+                "(DATABASE_URL=postgresql://…)"
+            ) from None
+        # Who holds it, for the message above and an operator who finds the file.
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops the flock
+
+
 class Database:
     """The SQLite backend."""
 
@@ -148,6 +195,11 @@ class Database:
 
     async def tell_holder(self, name: str, message: str) -> None:
         """Nothing to do: SQLite serves one process, which holds every lock it needs."""
+
+    @asynccontextmanager
+    async def conversation_lock(self, key: str) -> AsyncIterator[bool]:
+        """Always held: one process serves a SQLite file (``ProcessLock``)."""
+        yield True
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteConnection]:

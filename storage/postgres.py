@@ -31,7 +31,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from storage.locks import lock_key, notify_channel
 from storage.migrate import apply_postgres_migrations
-from storage.sql import Args, Dialect, ForUpdate, IntegrityError, Row
+from storage.sql import CONVERSATION_LOCKS, Args, Dialect, ForUpdate, IntegrityError, Row, advisory_pair
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +283,41 @@ class AdvisoryLock:
                 pass
 
 
+class _ConversationLocks:
+    """People's conversation locks: session advisory locks, all held on one connection of their own.
+
+    A session may hold any number of advisory locks and PostgreSQL drops them all when it ends, so
+    a process that dies (``kill -9`` included) frees its people at once. The statements (try,
+    unlock) are short and run one at a time. Should the connection break, its locks are gone with
+    it: a new one is opened for the next lock, and unlocks meant for the old one are skipped."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._conn: AsyncConnection[Any] | None = None
+        self._lock = asyncio.Lock()
+
+    async def try_lock(self, pair: tuple[int, int]) -> AsyncConnection[Any] | None:
+        """The session now holding the lock, or None when another one holds it."""
+        async with self._lock:
+            conn = self._conn
+            if conn is None or conn.closed or conn.broken:
+                conn = self._conn = await AsyncConnection.connect(self._url, autocommit=True)
+            cur = await conn.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", pair)
+            row = await cur.fetchone()
+            return conn if row is not None and row[0] else None
+
+    async def unlock(self, pair: tuple[int, int], session: AsyncConnection[Any]) -> None:
+        async with self._lock:
+            if session is not self._conn or session.closed or session.broken:
+                return  # that session is gone, and the lock with it
+            await session.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", pair)
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.closed:
+            await conn.close()
+
+
 class PostgresDatabase:
     """The PostgreSQL backend. ``url`` is a libpq URL, e.g. postgresql://bot@127.0.0.1/khuyenhoc."""
 
@@ -299,6 +334,7 @@ class PostgresDatabase:
         self._pool: AsyncConnectionPool[AsyncConnection[PgRow]] | None = None
         self._read: _PoolReader | None = None
         self._lock = asyncio.Lock()
+        self._conversations = _ConversationLocks(url)
 
     async def open(self) -> None:
         # Migrate on a connection of our own first: a wrong URL or a server that is down fails
@@ -320,6 +356,7 @@ class PostgresDatabase:
         self._read = _PoolReader(pool)
 
     async def close(self) -> None:
+        await self._conversations.close()
         if self._pool is not None:
             await self._pool.close()
         self._pool = None
@@ -345,6 +382,21 @@ class PostgresDatabase:
     async def tell_holder(self, name: str, message: str) -> None:
         """Tell the process holding the lock ``name`` (NOTIFY; nobody hears it when none holds it)."""
         await self.reader.execute("SELECT pg_notify(?, ?)", (notify_channel(name), message))
+
+    @asynccontextmanager
+    async def conversation_lock(self, key: str) -> AsyncIterator[bool]:
+        """One person's conversation for this process alone while the block runs (see
+        ``_ConversationLocks``); False at once when another process is handling it."""
+        pair = advisory_pair(CONVERSATION_LOCKS, key)
+        session = await self._conversations.try_lock(pair)
+        if session is None:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            # Shielded: a lock left behind would keep other processes off this person.
+            await asyncio.shield(self._conversations.unlock(pair, session))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_PgConnection]:

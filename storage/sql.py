@@ -12,6 +12,7 @@ where a parameter's type cannot be inferred, times as fixed-width UTC text (``st
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, Protocol
@@ -22,6 +23,18 @@ Dialect = Literal["sqlite", "postgresql"]
 Args = Sequence[object]
 # False, True (lock every row read) or the name (or alias) of the one table whose rows to lock.
 ForUpdate = bool | str
+
+# PostgreSQL advisory locks keyed by two 32-bit numbers: a space of ours, then a digest of a name.
+# PostgreSQL keeps these apart from the locks keyed by one 64-bit number, so they meet no other lock.
+CONVERSATION_LOCKS = 0x6B68_0001  # one person's conversation, held while their updates are handled
+INBOX_ARRIVALS = 0x6B68_0002  # one person's rows being stored in the inbox (their ids stay in order)
+
+
+def advisory_pair(space: int, name: str) -> tuple[int, int]:
+    """The two-number advisory-lock key of ``name`` in ``space``, the same in every process. Two
+    names may share a key: they then wait for each other, which is only slower."""
+    digest = hashlib.blake2b(name.encode(), digest_size=4).digest()
+    return space, int.from_bytes(digest, "big", signed=True)
 
 
 class IntegrityError(Exception):
@@ -98,4 +111,10 @@ class Backend(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]:
         """One atomic unit of work: committed when the block ends, rolled back on an exception."""
+        ...
+
+    def conversation_lock(self, key: str) -> AbstractAsyncContextManager[bool]:
+        """Hold one person's conversation against other processes for the block, without waiting:
+        yields False when another process holds it. PostgreSQL: a session advisory lock; SQLite
+        always yields True (one process per file, refused at start otherwise)."""
         ...

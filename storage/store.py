@@ -13,6 +13,7 @@ from storage.conversations import ConversationsRepo
 from storage.db import Database
 from storage.declarations import DeclarationsRepo
 from storage.events import EventsRepo
+from storage.inbox import InboxRepo, mark_current
 from storage.invites import InvitesRepo
 from storage.outbox import OutboxRepo
 from storage.questions import QuestionsRepo
@@ -58,6 +59,7 @@ class Repos:
         self.declarations = DeclarationsRepo(conn)
         self.reports = ReportsRepo(conn)
         self.broadcasts = BroadcastsRepo(conn)
+        self.inbox = InboxRepo(conn)
 
 
 class Store:
@@ -95,6 +97,11 @@ class Store:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Repos]:
-        """Repositories inside one atomic write transaction."""
+        """Repositories inside one atomic write transaction. While an inbox update is being
+        handled (``storage.inbox.handling``), the transaction also marks it handled: what the
+        handling wrote and the mark commit together, so a crash never handles it twice."""
         async with self.db.transaction() as conn:
             yield Repos(conn)
+            current = await mark_current(conn)
+        if current is not None:
+            current.marked = True

@@ -11,12 +11,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlparse
 
 from bot.channels.base import Channel
 from bot.channels.webhook import PublicFiles, WebhookServer
 from bot.config import Settings
 from bot.delivery.worker import ChannelLimits
+from bot.inbox import Inbox
 from bot.router import Router
 from bot.services import Services
 
@@ -34,6 +36,17 @@ BULK_SHARE = 0.8
 class Running:
     channels: dict[str, Channel] = field(default_factory=dict)
     server: WebhookServer | None = None
+    inboxes: dict[str, Inbox] = field(default_factory=dict)
+
+    async def inbox_report(self) -> dict[str, Any]:
+        """Per platform, the updates waiting to be handled and how long the oldest has waited
+        (shared by every process on a PostgreSQL database)."""
+        report: dict[str, Any] = {}
+        for name, inbox in self.inboxes.items():
+            backlog = await inbox.backlog()
+            waited = (inbox.clock.now() - backlog.oldest).total_seconds() if backlog.oldest else 0.0
+            report[name] = {"backlog": backlog.count, "oldest_seconds": round(max(0.0, waited), 1)}
+        return report
 
     def limits(self, settings: Settings) -> dict[str, ChannelLimits]:
         """The outbox gets BULK_SHARE of each platform's rate: the channel's own limiter caps all
@@ -54,11 +67,13 @@ def build_channels(
     if settings.telegram_token:
         from bot.channels.telegram import TelegramChannel
 
-        running.channels["telegram"] = TelegramChannel(settings, router, services)
+        telegram = TelegramChannel(settings, router, services)
+        running.channels["telegram"], running.inboxes["telegram"] = telegram, telegram.inbox
     if settings.zalo_token:
         from bot.channels.zalo import ZaloChannel
 
-        running.channels["zalo"] = ZaloChannel(settings, router, files=files)
+        zalo = ZaloChannel(settings, router, files=files)
+        running.channels["zalo"], running.inboxes["zalo"] = zalo, zalo.inbox
     port = settings.server_port
     if port is not None:
         endpoints = []
@@ -74,6 +89,7 @@ def build_channels(
             endpoints,
             files,
             health=lambda: {name: channel.healthy() for name, channel in channels.items()},
+            inbox=running.inbox_report,
         )
     return running, files
 

@@ -1,21 +1,27 @@
 """Telegram through python-telegram-bot: updates → ``Incoming``, ``Reply`` → Bot API calls.
 
-Two ways to receive: long polling (the default), or a webhook when ``TELEGRAM_WEBHOOK_URL`` is
-set — then PTB runs without its Updater and our own server (``bot.channels.webhook``) checks the
-secret token header and puts each update on PTB's queue.
+Two ways to receive, both through the inbox (``bot.inbox``): long polling (the default) by a
+small loop of our own instead of PTB's Updater, which confirms updates to Telegram (the next
+offset) before anything has handled them — here each batch is stored in one transaction first,
+then the next offset asked for; or a webhook when ``TELEGRAM_WEBHOOK_URL`` is set — our own
+server (``bot.channels.webhook``) checks the secret token header, this channel stores the update
+and the server answers 200. Stored updates come back to ``_handle_stored``, one person's in order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
+import json
 import logging
 import warnings
 from datetime import timedelta
 from typing import Any
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeDefault,
     CallbackQuery,
@@ -25,19 +31,29 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+    TimedOut,
+)
 from telegram.error import RetryAfter as TelegramRetryAfter
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot import i18n
 from bot.channels.base import Capabilities, Shown, shown
-from bot.channels.webhook import Endpoint
+from bot.channels.webhook import Endpoint, InvalidUpdate
 from bot.config import Settings
 from bot.delivery.errors import Ambiguous, PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
+from bot.inbox import Inbox
 from bot.model import Attachment, Incoming, Reply
 from bot.router import Router
 from bot.services import Services
 from bot.text import normalize_nfc
+from storage.inbox import NewUpdate
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +62,8 @@ CAPTION_LIMIT = 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
 REPLY_RETRY_CAP = 10.0  # a reply waits at most this long after a 429 before giving up
+POLL_TIMEOUT = 10  # seconds a getUpdates long poll may wait (PTB's Updater used the same)
+POLL_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds between failed polls
 
 
 # Stands for a picture not downloaded yet; the channel replaces it with the bytes.
@@ -87,6 +105,26 @@ def to_incoming(update: Update) -> Incoming | None:
     return dataclasses.replace(incoming, text=message.text)
 
 
+def parse_update(data: Any, bot: Bot) -> Update:
+    """A webhook body as an update, or ``InvalidUpdate``: an object with a numeric ``update_id``
+    whose other members are objects (every kind of update is one), which PTB can read and whose
+    fields the bot uses have the right shapes."""
+    if not isinstance(data, dict):
+        raise InvalidUpdate("the body is not a JSON object")
+    update_id = data.get("update_id")
+    if type(update_id) is not int or update_id < 0:
+        raise InvalidUpdate("update_id is missing or not a number")
+    for kind, value in data.items():
+        if kind != "update_id" and not isinstance(value, dict):
+            raise InvalidUpdate(f"{str(kind)[:40]!r} is not an object")
+    try:
+        update = Update.de_json(data, bot)
+        to_incoming(update)
+    except Exception as exc:  # whatever PTB or our reading trips on: the body is no update
+        raise InvalidUpdate(f"not an update ({type(exc).__name__})") from None
+    return update
+
+
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     """The inline keyboard under a reply (``bot.channels.base.shown`` decides what it holds)."""
     return markup(shown(reply, CAPABILITIES))
@@ -111,22 +149,23 @@ class TelegramChannel:
         self.services = services
         self.webhook_url = settings.telegram_webhook_url
         self.webhook_secret = settings.telegram_webhook_secret or ""
-        self.processed = 0  # updates fully handled: tests read it
+        self.ignored = 0  # updates with nobody to answer, not stored
         self._photo_ids: dict[str, str] = {}  # sha256 of a picture → Telegram's file_id for it
-        builder = (
+        # PTB for its Bot (requests, rate limiter) only: receiving is ours (the inbox).
+        self.app: Application = (
             ApplicationBuilder()
             .token(settings.telegram_token)
             .base_url(settings.telegram_base_url)
             .base_file_url(file_url(settings.telegram_base_url))
             # No retries inside PTB: replies retry once below, the delivery worker has its own policy.
             .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_rate, max_retries=0))
-            .concurrent_updates(16)
+            .updater(None)
+            .build()
         )
-        if self.webhook_url:
-            builder = builder.updater(None)
-        self.app: Application = builder.build()
-        self.app.add_handler(TypeHandler(Update, self._on_update))
-        self.app.add_error_handler(self._on_error)
+        self.inbox = Inbox.configured(services, self.name, self._handle_stored)
+        self._poller: asyncio.Task[None] | None = None
+        self._offset: int | None = None  # the next getUpdates offset: confirms what is stored
+        self._started = False
 
     async def _post_init(self, app: Application) -> None:
         username = app.bot.username
@@ -139,12 +178,13 @@ class TelegramChannel:
             code = None if language == i18n.DEFAULT_LANGUAGE else language
             await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
 
-    async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _handle_stored(self, payload: str) -> None:
+        """An update from the inbox (its turn has come: this person's earlier ones are done)."""
         try:
-            if isinstance(update, Update):
-                await self._handle(update)
-        finally:
-            self.processed += 1
+            update = Update.de_json(json.loads(payload), self.app.bot)
+            await self._handle(update)
+        except Forbidden:
+            log.info("telegram: a person blocked the bot")
 
     async def _handle(self, update: Update) -> None:
         incoming = to_incoming(update)
@@ -199,14 +239,6 @@ class TelegramChannel:
             log.debug("telegram: could not edit in place: %s", exc)
             return False
         return True
-
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        error = context.error
-        if isinstance(error, Forbidden):
-            log.info("telegram: a person blocked the bot")
-            return
-        kind = type(update).__name__ if update is not None else "none"
-        log.error("telegram: error while handling an update (%s): %r", kind, error)
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         """An answer to someone who just wrote: wait once if Telegram asks for a short pause."""
@@ -274,43 +306,102 @@ class TelegramChannel:
                 chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=keys if last else None
             )
 
+    @property
+    def processed(self) -> int:
+        """Updates handled (and marked so in the inbox) by this process, or ignored: tests read it."""
+        return self.inbox.handled + self.ignored
+
     def healthy(self) -> bool:
-        return self.app.running
+        receiving = self.webhook_url is not None or (self._poller is not None and not self._poller.done())
+        return self._started and receiving and self.inbox.running()
 
     def endpoint(self, path: str) -> Endpoint | None:
         return Endpoint("telegram", path, SECRET_HEADER, self.webhook_secret, self.receive)
 
     async def receive(self, data: Any) -> None:
-        """An update posted to our webhook (its secret already checked): queue it for PTB."""
-        if not isinstance(data, dict):
-            return
-        try:
-            update = Update.de_json(data, self.app.bot)
-        except (KeyError, TypeError, ValueError) as exc:
-            log.warning("telegram: a webhook body is not an update: %s", type(exc).__name__)
-            return
-        if update is not None:
-            await self.app.update_queue.put(update)
+        """An update posted to our webhook (its secret already checked): stored in the inbox, and
+        only then answered 200. ``InvalidUpdate`` (answered 400) for a body that is no update."""
+        update = parse_update(data, self.app.bot)
+        await self._store([update], [json.dumps(data, ensure_ascii=False)])
+
+    async def _store(self, updates: list[Update], payloads: list[str]) -> None:
+        """Store updates (one transaction); those with nobody to answer are not kept."""
+        new = []
+        for update, payload in zip(updates, payloads, strict=True):
+            try:
+                incoming = to_incoming(update)
+            except Exception:  # never let one odd update hold up the whole batch for ever
+                log.exception("telegram: update %s cannot be read; it is skipped", update.update_id)
+                incoming = None
+            if incoming is None:
+                self.ignored += 1  # a group, a bot, a kind we do not handle: nothing to do
+                continue
+            new.append(NewUpdate(str(update.update_id), incoming.key, payload))
+        await self.inbox.add(new)
+
+    # -- polling ------------------------------------------------------------------------------
+    async def _poll(self) -> None:
+        """Fetch a batch, store it, and only then confirm it by asking for the next offset."""
+        bot = self.app.bot
+        failures = 0
+        while True:
+            await self.inbox.wait_for_room()
+            try:
+                updates = await bot.get_updates(
+                    offset=self._offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+                )
+                if updates:
+                    await self._store(list(updates), [u.to_json() for u in updates])
+                    self._offset = updates[-1].update_id + 1
+                failures = 0
+                continue
+            except TimedOut:
+                continue  # a long poll that took longer than we waited: nothing was lost
+            except TelegramRetryAfter as exc:
+                await asyncio.sleep(retry_seconds(exc))
+                continue
+            except InvalidToken:
+                log.error("telegram: the Bot API refused TELEGRAM_BOT_TOKEN; retrying slowly")
+            except Conflict as exc:
+                log.warning("telegram: getUpdates conflicts with another poller or a webhook: %s", exc)
+            except TelegramError as exc:
+                log.warning("telegram: getUpdates failed: %s", exc.message)
+            except Exception:
+                # Not stored (the database failed): the same updates come again with the same offset.
+                log.exception("telegram: fetched updates could not be stored")
+            failures += 1
+            await asyncio.sleep(POLL_BACKOFF[min(failures, len(POLL_BACKOFF)) - 1])
 
     async def start(self) -> None:
         await self.app.initialize()
         await self._post_init(self.app)  # command menu, deep links
-        await self.app.start()
+        await self.inbox.start()  # what was stored before a restart is handled first
+        self._started = True
         if self.webhook_url:
             await self.app.bot.set_webhook(
                 self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
             )
             log.info("telegram: webhook set for @%s", self.app.bot.username)
             return
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        await self.app.bot.delete_webhook()  # polling and a webhook exclude each other
+        self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
         log.info("telegram: polling as @%s", self.app.bot.username)
 
     async def stop(self) -> None:
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
-        if self.app.running:
-            await self.app.stop()
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+            if self._offset is not None:
+                # Confirm what is stored, so that the next start is not sent it again (it would be
+                # recognised, but need not travel). What this answers is not confirmed: not lost.
+                try:
+                    await self.app.bot.get_updates(offset=self._offset, timeout=0, limit=1)
+                except TelegramError as exc:
+                    log.debug("telegram: the last confirmation failed: %s", exc)
+        self._started = False
+        await self.inbox.stop()
         await self.app.shutdown()
 
 

@@ -5,6 +5,11 @@ Meant to run behind a reverse proxy that terminates TLS: it listens on ``WEBHOOK
 so the proxy passes requests through unchanged. A request without the platform's secret
 header, or with a wrong one, is refused with 403 before its body is read as JSON.
 
+A webhook is answered 200 as soon as its update is stored in the inbox (``bot.inbox``), never
+after it is handled. What no platform would send — a body that is not JSON, nested deeper than
+``MAX_DEPTH``, or not shaped like an update (``InvalidUpdate``) — is answered 400, which the
+platform does not retry; 503 means the update could not be stored and should come again.
+
 Tornado comes with ``python-telegram-bot[webhooks]``; it is imported only when a server starts.
 """
 
@@ -30,11 +35,34 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_048_576
+MAX_DEPTH = 32  # levels of nesting in a webhook body; a real update has about ten
 FILES_PREFIX = "/files/"
 HEALTH_PATH = "/healthz"
 
 Receive = Callable[[Any], Awaitable[None]]
 Health = Callable[[], Mapping[str, bool]]
+InboxReport = Callable[[], Awaitable[Mapping[str, Any]]]
+
+
+class InvalidUpdate(Exception):
+    """A webhook body that is JSON but no update of the platform (answered 400); the message says
+    what is wrong, without repeating the body."""
+
+
+def nesting_depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deeply ``value`` nests lists and objects, counted up to ``limit + 1`` (without
+    recursion: the body is untrusted)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth > limit:
+                return depth
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +155,7 @@ class WebhookServer:
         endpoints: Sequence[Endpoint] = (),
         files: PublicFiles | None = None,
         health: Health | None = None,
+        inbox: InboxReport | None = None,
     ) -> None:
         paths = [e.path for e in endpoints]
         if len(set(paths)) != len(paths):
@@ -136,6 +165,7 @@ class WebhookServer:
         self.endpoints = list(endpoints)
         self.files = files
         self.health = health
+        self.inbox = inbox  # the inbox backlog per platform, shown by /healthz
         self.port: int | None = None  # the bound port once started (0 asks for a free one)
         self._server: HTTPServer | None = None
 
@@ -186,19 +216,44 @@ def _application(server: WebhookServer) -> Any:
                 self.finish({"ok": False, "description": "forbidden"})
                 return
             try:
+                # RecursionError: JSON nested deeper than the parser goes (thousands of levels).
                 data = json.loads(self.request.body or b"null")
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                self.set_status(400)
-                self.finish({"ok": False, "description": "the body is not JSON"})
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+                self._refuse(400, "the body is not JSON")
                 return
-            await self.endpoint.receive(data)
+            if nesting_depth(data) > MAX_DEPTH:
+                self._refuse(400, "the body is nested too deeply")
+                return
+            try:
+                await self.endpoint.receive(data)
+            except InvalidUpdate as exc:
+                log.warning("%s webhook: refused a body that is no update: %s", self.endpoint.name, exc)
+                self._refuse(400, str(exc))
+                return
+            except Exception:
+                # Not stored (the database is down…): the platform sends it again later.
+                log.exception("%s webhook: an update could not be stored", self.endpoint.name)
+                self._refuse(503, "try again later")
+                return
             self.finish({"ok": True})
 
+        def _refuse(self, status: int, description: str) -> None:
+            self.set_status(status)
+            self.finish({"ok": False, "description": description})
+
     class HealthHandler(RequestHandler):
-        def get(self) -> None:
+        async def get(self) -> None:
             healthy, checks = server.health_report()
+            body: dict[str, Any] = {"checks": checks}
+            if server.inbox is not None:
+                try:
+                    body["inbox"] = dict(await server.inbox())
+                except Exception as exc:  # the database does not answer: nothing can be stored
+                    log.warning("healthz: the inbox cannot be read: %s", type(exc).__name__)
+                    body["inbox"] = "unavailable"
+                    healthy = False
             self.set_status(200 if healthy else 503)
-            self.finish({"status": "ok" if healthy else "unhealthy", "checks": checks})
+            self.finish({"status": "ok" if healthy else "unhealthy", **body})
 
     class FileHandler(RequestHandler):
         def get(self, name: str) -> None:

@@ -6,6 +6,11 @@ errors may arrive with HTTP 200, so ``ok``/``error_code`` are always read; ids a
 there are no buttons, so choices are written out as text (``bot.channels.base.shown``) and the
 router maps a typed number back.
 
+Receiving goes through the inbox (``bot.inbox``): a polled event is stored at once (getUpdates
+consumes it, there is no confirmation to hold back), a webhook event is stored and then answered
+200 — never after it is handled, so a burst is answered as fast as it is stored. An event sent
+again (same ``message_id``, or the same event when it has none) is recognised and not handled twice.
+
 Photos: ``sendPhoto`` takes a public URL only. When ``PUBLIC_BASE_URL`` is set the image is
 published by our webhook server at an unguessable URL for a week (``bot.channels.webhook``);
 otherwise the person gets the caption text with a short note that a picture could not be shown.
@@ -18,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
+import json
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -26,13 +33,15 @@ import httpx
 from aiolimiter import AsyncLimiter
 
 from bot.channels.base import Capabilities, shown
-from bot.channels.webhook import Endpoint, PublicFiles
+from bot.channels.webhook import Endpoint, InvalidUpdate, PublicFiles
 from bot.config import Settings
 from bot.delivery.errors import PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
 from bot.i18n import _
+from bot.inbox import Inbox
 from bot.model import Incoming, Reply
 from bot.router import Router
 from bot.text import normalize_nfc
+from storage.inbox import NewUpdate
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +124,52 @@ def events_in(body: Any) -> list[dict[str, Any]]:
     return [item for item in items if isinstance(item, dict)]
 
 
+# Members of an event and of its message, with the JSON types they must have when present.
+_EVENT_TYPES: dict[str, type | tuple[type, ...]] = {"event_name": str, "message": dict}
+_MESSAGE_TYPES: dict[str, type | tuple[type, ...]] = {
+    "from": dict,
+    "chat": dict,
+    "text": str,
+    "message_id": (str, int),
+}
+
+
+def checked_events(body: Any) -> list[dict[str, Any]]:
+    """``events_in``, refusing (``InvalidUpdate``) a body that is no event of the platform: not an
+    object or a list of them, or with a member of the wrong type (a ``message`` that is a string)."""
+    if not isinstance(body, dict | list):
+        raise InvalidUpdate("the body is not a JSON object")
+    unwrapped: Any = body
+    if isinstance(body, dict) and "event_name" not in body and ("result" in body or "ok" in body):
+        unwrapped = body.get("result") if body.get("ok") is True else []
+    items = unwrapped if isinstance(unwrapped, list) else [unwrapped]
+    for item in items:
+        if not isinstance(item, dict):
+            raise InvalidUpdate("an event is not a JSON object")
+        _check_types(item, _EVENT_TYPES)
+        message = item.get("message")
+        if isinstance(message, dict):
+            _check_types(message, _MESSAGE_TYPES)
+    return events_in(body)
+
+
+def _check_types(value: dict[str, Any], types: dict[str, type | tuple[type, ...]]) -> None:
+    for name, kind in types.items():
+        if name in value and value[name] is not None and not isinstance(value[name], kind):
+            raise InvalidUpdate(f"{name} has the wrong type")
+
+
+def platform_id(event: dict[str, Any]) -> str:
+    """What identifies an event when it is delivered again: its ``message_id``, else a digest of
+    the whole event (the same event twice is the same JSON)."""
+    message = event.get("message")
+    message_id = message.get("message_id") if isinstance(message, dict) else None
+    if isinstance(message_id, str | int) and not isinstance(message_id, bool) and str(message_id):
+        return str(message_id)
+    canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def to_incoming(event: dict[str, Any]) -> Incoming | None:
     """The neutral message for an event, or None when there is nobody to answer."""
     message = event.get("message")
@@ -168,17 +223,17 @@ class ZaloChannel:
         self.webhook_url = settings.zalo_webhook_url
         self.webhook_secret = settings.zalo_webhook_secret or ""
         self._limiter = AsyncLimiter(max(1.0, settings.zalo_rate), 1.0)
-        self._slots = asyncio.Semaphore(max_concurrent)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.inbox = Inbox.configured(router.services, self.name, self._handle_stored, max_concurrent)
         self._poller: asyncio.Task[None] | None = None
         self.bot_name = ""
-        self.processed = 0  # events fully handled: tests and /healthz read it
+        self.ignored = 0  # events with nobody to answer, not stored
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
         me = await self.api.call("getMe")
         if isinstance(me, dict):
             self.bot_name = str(me.get("account_name") or me.get("display_name") or me.get("id") or "")
+        await self.inbox.start()  # what was stored before a restart is handled first
         if self.webhook_url:
             await self.api.call("setWebhook", {"url": self.webhook_url, "secret_token": self.webhook_secret})
             log.info("zalo: webhook set for %s", self.bot_name or "the bot")
@@ -196,12 +251,17 @@ class ZaloChannel:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.inbox.stop()
         await self.api.close()
 
+    @property
+    def processed(self) -> int:
+        """Updates handled (and marked so in the inbox) by this process, or ignored: tests read it."""
+        return self.inbox.handled + self.ignored
+
     def healthy(self) -> bool:
-        return self.webhook_url is not None or (self._poller is not None and not self._poller.done())
+        receiving = self.webhook_url is not None or (self._poller is not None and not self._poller.done())
+        return receiving and self.inbox.running()
 
     def endpoint(self, path: str) -> Endpoint | None:
         return Endpoint("zalo", path, SECRET_HEADER, self.webhook_secret, self.receive)
@@ -211,6 +271,7 @@ class ZaloChannel:
         failures = 0
         poll_timeout = self.settings.zalo_poll_timeout
         while True:
+            await self.inbox.wait_for_room()
             try:
                 result = await self.api.call("getUpdates", {"timeout": poll_timeout}, wait=poll_timeout + 10)
             except ZaloApiError as exc:
@@ -229,40 +290,56 @@ class ZaloChannel:
                 failures += 1
             else:
                 failures = 0
-                await self.receive(result)
+                await self._store_polled(result)
                 continue
             await asyncio.sleep(POLL_BACKOFF[min(failures, len(POLL_BACKOFF)) - 1])
 
-    async def receive(self, body: Any) -> None:
-        """Take events (from a poll or a webhook) and handle them in the background, in order."""
-        for event in events_in(body):
-            # Waiting for a slot here (not in the task) keeps the order in which events arrived:
-            # each task's first await is the person's lock in the router.
-            await self._slots.acquire()
-            task = asyncio.create_task(self._handle(event))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+    async def _store_polled(self, result: Any) -> None:
+        """getUpdates consumed the event: only this process holds it now. Keep trying to store it
+        through a short database outage before anything else is fetched."""
+        for attempt, pause in enumerate((*POLL_BACKOFF, None)):
+            try:
+                await self.receive(result)
+                return
+            except InvalidUpdate as exc:
+                log.warning("zalo: getUpdates returned something that is no event: %s", exc)
+                return
+            except Exception as exc:
+                if pause is None:
+                    log.error("zalo: a polled event could not be stored after %d attempts: lost", attempt + 1)
+                    return
+                log.warning("zalo: a polled event could not be stored (%s); trying again", type(exc).__name__)
+                await asyncio.sleep(pause)
 
-    async def _handle(self, event: dict[str, Any]) -> None:
-        try:
+    async def receive(self, body: Any) -> None:
+        """Store the events of a poll or a webhook body in the inbox (one transaction); they are
+        handled from there. ``InvalidUpdate`` (a webhook answers 400) for a body that is no event."""
+        new = []
+        for event in checked_events(body):
             incoming = to_incoming(event)
             if incoming is None:
-                log.info("zalo: ignored a %s event with nobody to answer", event.get("event_name", "?"))
-                return
-            chat_id = incoming.chat_id
+                name = str(event.get("event_name", "?"))[:60]
+                log.info("zalo: ignored a %s event with nobody to answer", name)
+                self.ignored += 1
+                continue
+            new.append(NewUpdate(platform_id(event), incoming.key, json.dumps(event, ensure_ascii=False)))
+        await self.inbox.add(new)
 
-            async def send(reply: Reply) -> None:
-                try:
-                    await self.send(chat_id, reply)
-                except (ZaloApiError, ZaloNetworkError) as exc:
-                    log.warning("zalo: a reply was not delivered: %s", exc)
+    async def _handle_stored(self, payload: str) -> None:
+        """An event from the inbox (its turn has come: this person's earlier ones are done)."""
+        event = json.loads(payload)
+        incoming = to_incoming(event) if isinstance(event, dict) else None
+        if incoming is None:
+            return
+        chat_id = incoming.chat_id
 
-            await self.router.handle(incoming, send)
-        except Exception:
-            log.exception("zalo: error while handling an event")
-        finally:
-            self.processed += 1
-            self._slots.release()
+        async def send(reply: Reply) -> None:
+            try:
+                await self.send(chat_id, reply)
+            except (ZaloApiError, ZaloNetworkError) as exc:
+                log.warning("zalo: a reply was not delivered: %s", exc)
+
+        await self.router.handle(incoming, send)
 
     # -- sending ----------------------------------------------------------------------------
     async def send(self, chat_id: str, reply: Reply) -> None:

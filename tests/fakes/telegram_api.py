@@ -532,6 +532,11 @@ class FakeTelegram:
         return "\n".join(lines) or "(nothing)"
 
     @property
+    def queued(self) -> int:
+        """Updates not confirmed yet (by a later getUpdates offset, or a webhook's 2xx)."""
+        return len(self._updates)
+
+    @property
     def unanswered_callbacks(self) -> set[str]:
         return set(self._pending_callbacks)
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
 from collections import deque
@@ -59,6 +60,7 @@ class FakeZaloApi:
     webhook_secret: str = ""
     webhook_statuses: list[int] = field(default_factory=list)
     fetched_photos: dict[str, bytes] = field(default_factory=dict)
+    slow_send: float = 0.0  # seconds sendMessage takes to answer, after the message arrived
 
     def __post_init__(self) -> None:
         self._updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -87,6 +89,12 @@ class FakeZaloApi:
         self._stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeZaloApi:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     @property
     def base_url(self) -> str:
@@ -227,6 +235,9 @@ class FakeZaloApi:
         if not isinstance(text, str) or not 1 <= len(text) <= 2000:
             return _error(400, "text must have 1 to 2000 characters")
         self.sent.append(Sent("sendMessage", chat_id, text))
+        if self.slow_send:
+            with contextlib.suppress(TimeoutError):  # ends early when the server stops
+                await asyncio.wait_for(self._stopping.wait(), self.slow_send)
         return {"message_id": secrets.token_hex(10), "date": int(time.time() * 1000)}
 
     async def _api_sendPhoto(self, body: dict[str, Any]) -> Any:
