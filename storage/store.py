@@ -12,6 +12,7 @@ from storage.broadcasts import BroadcastsRepo
 from storage.conversations import ConversationsRepo
 from storage.db import Database
 from storage.declarations import DeclarationsRepo
+from storage.digests import DigestsRepo
 from storage.events import EventsRepo
 from storage.invites import InvitesRepo
 from storage.outbox import OutboxRepo
@@ -58,6 +59,7 @@ class Repos:
         self.declarations = DeclarationsRepo(conn)
         self.reports = ReportsRepo(conn)
         self.broadcasts = BroadcastsRepo(conn)
+        self.digests = DigestsRepo(conn)
 
 
 class Store:
