@@ -468,6 +468,36 @@ class TestStorageContract:
         assert [u.id for u in await audience("/vinh_yen/", "declared", "2026")] == [lan]
         assert [b.id for b in await store.read.broadcasts.recent(area_path="/vinh_yen/")] == [broadcast.id]
 
+    async def test_a_scheduled_broadcast_changes_until_it_goes_out(self, store: Store) -> None:
+        await _areas(store)
+        later = NOW + timedelta(days=2)
+        async with store.write() as tx:
+            made = [
+                await tx.broadcasts.create(
+                    author_id=None,
+                    author_key="cli",
+                    area_id=area,
+                    audience="area",
+                    audience_param="",
+                    text="Họp",
+                    attachment_id=None,
+                    scheduled_at=later,
+                    now=NOW,
+                )
+                for area in ("lien_bao.tdp1", "hoi_hop", "lien_bao")
+            ]
+            assert await tx.broadcasts.reschedule(made[2].id, NOW + timedelta(days=1))
+            assert await tx.broadcasts.set_text(made[2].id, "Họp lúc 19h")
+            assert await tx.broadcasts.cancel(made[1].id)
+            assert not await tx.broadcasts.reschedule(made[1].id, later)
+            assert not await tx.broadcasts.set_text(made[1].id, "x")
+        scheduled = store.read.broadcasts.scheduled
+        assert [b.id for b in await scheduled("/vinh_yen/lien_bao/")] == [made[2].id, made[0].id]
+        assert [b.id for b in await scheduled()] == [made[2].id, made[0].id]
+        changed = await store.read.broadcasts.get(made[2].id)
+        assert changed is not None and changed.text == "Họp lúc 19h"
+        assert changed.scheduled_at == NOW + timedelta(days=1)
+
     async def test_an_invite_is_claimed_once(self, store: Store) -> None:
         async with store.write() as tx:
             await tx.invites.create("code1", "admin", None, "cli", NOW, NOW + timedelta(days=1))
