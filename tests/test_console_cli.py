@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.channels.console import ConsoleChannel
@@ -81,3 +83,25 @@ async def test_the_terminal_keeps_every_file_and_frames_messages_for_others(tmp_
     lines.clear()
     await console.deliver("officer", Reply("Báo cáo"))
     assert lines == ["bot> Báo cáo"]
+
+
+async def test_what_the_outbox_delivers_while_the_bot_answers_is_printed_after_the_answer() -> None:
+    lines: list[str] = []
+    gate = asyncio.Event()
+
+    class Router:
+        async def handle(self, msg: object, send: Callable[[Reply], Awaitable[None]]) -> None:
+            gate.set()
+            await asyncio.sleep(0.01)  # the delivery worker runs meanwhile
+            await send(Reply("Đang gửi thông báo số 1"))
+
+    console = ConsoleChannel(Router(), "officer", write=lines.append)  # type: ignore[arg-type]
+
+    async def worker() -> None:
+        await gate.wait()
+        await console.deliver("binh", Reply("📢 Họp tổ"))
+        await console.post_status("officer", "Đang gửi thông báo: 0/1")
+
+    await asyncio.gather(console.send_text("1"), worker())
+    assert lines[0] == "bot> Đang gửi thông báo số 1"
+    assert lines[1].startswith("📨 ") and lines[-1] == "     … Đang gửi thông báo: 0/1"

@@ -67,6 +67,9 @@ class ConsoleChannel:
         self.write = write
         self.files_dir = files_dir
         self.saved: list[Path] = []  # every file saved, in order (tests read it)
+        # Held while the bot answers what was typed: what the outbox delivers meanwhile (the
+        # announcement just sent, its progress) is printed after the answer, not in the middle.
+        self._answering = asyncio.Lock()
 
     def incoming(self, text: str) -> Incoming:
         return Incoming(
@@ -135,6 +138,10 @@ class ConsoleChannel:
     async def deliver(self, chat_id: str, reply: Reply) -> None:
         """Messages from the outbox: to the person at the prompt as usual; to anyone else framed
         and addressed, since in a real chat only they would see it."""
+        async with self._answering:
+            self._print_delivered(chat_id, reply)
+
+    def _print_delivered(self, chat_id: str, reply: Reply) -> None:
         if chat_id == self.user_id:
             self._show(reply, outbox=True)
             return
@@ -149,17 +156,20 @@ class ConsoleChannel:
 
     async def post_status(self, chat_id: str, text: str) -> str | None:
         """A progress line (a terminal cannot edit what it printed, so each update is a new line)."""
-        self.write(f"     … {text}")
+        async with self._answering:
+            self.write(f"     … {text}")
         return chat_id
 
     async def edit_status(self, chat_id: str, ref: str, text: str) -> None:
-        self.write(f"     … {text}")
+        async with self._answering:
+            self.write(f"     … {text}")
 
     async def send_text(self, text: str) -> None:
         async def answer(reply: Reply) -> None:
             await self.send(self.user_id, reply)
 
-        await self.router.handle(self.incoming(text), answer)
+        async with self._answering:
+            await self.router.handle(self.incoming(text), answer)
 
     async def run(self, first_message: str | None = "/start") -> None:
         """Read lines until end of input or /quit."""
