@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from bot.delivery.worker import ChannelLimits, DeliveryWorker
     from bot.feature import Feature
     from bot.leader import Leadership
-    from bot.router import Router
+    from bot.router import HelpLayout, Router
     from bot.scheduler import Scheduler
     from bot.services import Services
     from handlers.admin.feature import AdminFeature
@@ -95,6 +95,35 @@ def build_features(settings: Settings) -> Features:
     )
 
 
+def _help_layout() -> HelpLayout:
+    """How /trogiup and the command menus show the features' commands, by role (the names are
+    checked against the registered commands when the router is built)."""
+    from bot.i18n import N_
+    from bot.router import HelpGroup, HelpLayout
+
+    return HelpLayout(
+        family=(
+            "khaibao",
+            "xemkhaibao",
+            "lichhoc",
+            "nhacnho",
+            "hoicanbo",
+            "tatthongbao",
+            "dulieu",
+            "xoadulieu",
+        ),
+        officer=(
+            HelpGroup(N_("Declarations"), ("duyet",)),
+            HelpGroup(N_("Announcements"), ("thongbao", "dsthongbao", "guilai")),
+            HelpGroup(N_("Training sessions"), ("taolop", "quanlylop")),
+            HelpGroup(N_("Figures and reports"), ("nguoidung", "thongke", "xuatbaocao")),
+            HelpGroup(N_("Questions from people"), ("cauhoichuatraloi", "taidulieu")),
+            HelpGroup(N_("Administration"), ("moi", "cauhoi")),
+        ),
+        common=("khuvuc", "ngonngu", "huy", "trogiup", "start"),
+    )
+
+
 def build_router(services: Services, features: Features) -> Router:
     from bot.router import Router
 
@@ -106,6 +135,7 @@ def build_router(services: Services, features: Features) -> Router:
     router.set_guest_chain(
         features.onboarding.consent_answer, features.faq.guest, features.onboarding.consent_notice
     )
+    router.set_help_layout(_help_layout())
     router.set_fallback(features.faq.free_text)
     router.set_question_handler(features.faq.answer_in_step)
     return router
@@ -225,6 +255,8 @@ async def background(
         for channel in channels.values():
             services.status.connect(channel)
             stack.callback(services.status.disconnect, channel.name)
+            services.menus.connect(channel)  # officers' own command menus, where a channel has them
+            stack.callback(services.menus.disconnect, channel.name)
         if not await leadership.start():
             log.info(
                 "another process holds the leader lease: this one answers its updates and takes over "

@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--user", help="your user id in the terminal (default: family, officer or admin)")
     chat.add_argument("--name", default="", help="your display name")
     chat.add_argument("--no-demo", action="store_true", help="do not seed demo data into an empty database")
+    chat.add_argument(
+        "--files",
+        type=Path,
+        help="folder where the pictures and files the bot sends are saved "
+        "(default: outbox-files beside the database, e.g. data/outbox-files)",
+    )
 
     admin = sub.add_parser(
         "admin", help="manage roles, invites, areas and users", description="Administration."
@@ -98,7 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return asyncio.run(run_command(settings))
         if args.command == "chat":
-            return asyncio.run(chat_command(settings, args.as_role, args.user, args.name, not args.no_demo))
+            return asyncio.run(
+                chat_command(settings, args.as_role, args.user, args.name, not args.no_demo, args.files)
+            )
         return asyncio.run(feature_command(settings, args))
     except KeyboardInterrupt:
         return 130
@@ -180,22 +188,44 @@ async def run_command(settings: Settings) -> int:
     return 0
 
 
-async def chat_command(settings: Settings, as_role: str, user: str | None, name: str, seed: bool) -> int:
+def files_folder(settings: Settings) -> Path:
+    """Where the terminal chat saves the pictures and files the bot sends: beside the database."""
+    return settings.database_path.parent / "outbox-files"
+
+
+async def chat_command(
+    settings: Settings,
+    as_role: str,
+    user: str | None,
+    name: str,
+    seed: bool,
+    files: Path | None = None,
+) -> int:
     from bot.channels.console import ConsoleChannel
-    from bot.demo import DEMO_ADMIN, DEMO_OFFICER
+    from bot.demo import DEMO_ADMIN, DEMO_NAMES, DEMO_OFFICER
     from bot.feature import DataError
     from storage.db import DatabaseInUse
 
     defaults = {"family": "family", "officer": DEMO_OFFICER, "admin": DEMO_ADMIN}
     user_id = user or defaults[as_role].removeprefix("console:")
+    # The demo officer and admin keep their names (the name typed last is the one stored).
+    name = name or DEMO_NAMES.get(f"console:{user_id}", "")
+    folder = files or files_folder(settings)
     consoles: list[ConsoleChannel] = []
 
     def console(runtime: bootstrap.Runtime) -> dict[str, ConsoleChannel]:
-        consoles.append(ConsoleChannel(runtime.router, user_id, display_name=name or user_id))
+        consoles.append(
+            ConsoleChannel(runtime.router, user_id, display_name=name or user_id, files_dir=folder)
+        )
         return {"console": consoles[-1]}
 
     try:
         async with bootstrap.serve(settings, channels=console, seed_demo=seed):
+            print(
+                f"Pictures and files the bot sends (charts, Excel, CSV) are saved in {folder}/ "
+                "and their paths printed.",
+                file=sys.stderr,
+            )
             await consoles[-1].run()
     except DatabaseInUse as exc:
         print(f"start-up error: {exc}", file=sys.stderr)

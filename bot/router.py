@@ -22,7 +22,7 @@ from bot import i18n
 from bot.choice import Match, Menu, looks_like_a_choice, match, number_in, words
 from bot.context import Forbidden, Person, Role, Turn
 from bot.flow import StepFlow
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.locks import KeyedLocks
 from bot.model import Incoming, Reply
 from bot.services import Services
@@ -38,6 +38,36 @@ CommandHandler = Callable[[Turn, str], Awaitable[None]]
 # Answers a question asked in the middle of a form, only when sure; False leaves it unanswered.
 QuestionHandler = Callable[[Turn], Awaitable[bool]]
 Send = Callable[[Reply], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class HelpGroup:
+    """Officers' commands that belong together in /trogiup and the command menu."""
+
+    title: str  # marked with N_, translated when shown
+    commands: tuple[str, ...]  # canonical names, in the order shown
+
+
+@dataclass(frozen=True, slots=True)
+class HelpLayout:
+    """How commands are shown by role: a family's commands first, the officers' in groups, the
+    commands everyone has (help, language, cancel…) last. A command the layout does not name
+    is still shown: after the family's, or in an officers' group of its own."""
+
+    family: tuple[str, ...] = ()
+    officer: tuple[HelpGroup, ...] = ()
+    common: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """Commands shown together; ``title`` None for a family's list and for the common one."""
+
+    title: str | None
+    commands: tuple[Command, ...]
+
+
+OTHER_GROUP = N_("Other")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +91,8 @@ class Router:
         self._questions: QuestionHandler | None = None
         self._guests: tuple[GuestHandler, ...] = ()
         self._locks = KeyedLocks()
+        self._layout = HelpLayout()
+        self._menus_set: dict[str, tuple[Role, str]] = {}  # person → the chat menu last set
 
     # -- registration (features' register methods, called by bot.bootstrap) -----------------
     def set_guest_chain(self, *handlers: GuestHandler) -> None:
@@ -107,12 +139,42 @@ class Router:
         """Handle button payloads ``prefix:…`` pressed outside a flow."""
         self.payload_handlers[prefix] = handler
 
+    def set_help_layout(self, layout: HelpLayout) -> None:
+        """The order and groups of commands in /trogiup and the menus (the composition root
+        declares it); every name must be a registered command."""
+        named = [*layout.family, *layout.common, *(n for g in layout.officer for n in g.commands)]
+        unknown = [n for n in named if n not in self.commands]
+        if unknown:
+            raise ValueError(f"help layout names unknown commands: {unknown}")
+        self._layout = layout
+
     def visible_commands(self, role: Role) -> list[Command]:
         return [c for c in self._ordered if c.in_menu and c.role <= role]
 
-    def menu_commands(self) -> list[tuple[str, str]]:
-        """(name, translated description) for a platform's command menu, in the current language."""
-        return [(c.names[0], _(c.description)) for c in self.visible_commands(Role.FAMILY)]
+    def sections(self, role: Role) -> list[Section]:
+        """The commands this role sees, by section: for officers and administrators their groups
+        first, then a family's commands, then the common ones."""
+        visible = {c.names[0]: c for c in self.visible_commands(role)}
+        layout = self._layout
+        placed = {*layout.family, *layout.common, *(n for g in layout.officer for n in g.commands)}
+        sections: list[Section] = []
+        if role >= Role.OFFICER:
+            for group in layout.officer:
+                found = tuple(visible[n] for n in group.commands if n in visible)
+                if found:
+                    sections.append(Section(group.title, found))
+            other = tuple(c for n, c in visible.items() if n not in placed and c.role >= Role.OFFICER)
+            if other:
+                sections.append(Section(OTHER_GROUP, other))
+        family = [visible[n] for n in layout.family if n in visible]
+        family += [c for n, c in visible.items() if n not in placed and c.role < Role.OFFICER]
+        common = [visible[n] for n in layout.common if n in visible]
+        return [*sections, Section(None, tuple(family)), Section(None, tuple(common))]
+
+    def menu_commands(self, role: Role = Role.FAMILY) -> list[tuple[str, str]]:
+        """(name, translated description) for a platform's command menu of a role, in the order
+        of /trogiup, in the current language."""
+        return [(c.names[0], _(c.description)) for section in self.sections(role) for c in section.commands]
 
     # -- handling ---------------------------------------------------------------------------
     async def handle(self, msg: Incoming, send: Send) -> None:
@@ -159,6 +221,7 @@ class Router:
                 turn.replies = [Reply(_("Sorry, something went wrong on our side. Please try again."))]
             if turn.person.user is not None:
                 await self._save_state(turn)
+                self._sync_menu(turn.person)
             self.services.wake_delivery()
             return turn.replies, turn.person.language
 
@@ -329,6 +392,23 @@ class Router:
         if not command.starts_flow and active is not None and turn.state.flow == active.name:
             if active.has_step(turn.state.step):
                 await active.ask(turn)
+
+    def _sync_menu(self, person: Person) -> None:
+        """Officers and administrators get a command menu of their own in their chat (where the
+        platform has one): at their first message since the bot started and whenever their role
+        or language changes; someone who is no longer an officer goes back to the default menu.
+        Families keep the default menu the channels set at start."""
+        key = person.key
+        wanted = (person.role, person.language)
+        before = self._menus_set.get(key)
+        if before == wanted or (before is None and person.role < Role.OFFICER):
+            return
+        self._menus_set[key] = wanted
+        commands = None
+        if person.role >= Role.OFFICER:
+            with i18n.use(person.language):
+                commands = self.menu_commands(person.role)
+        self.services.menus.update(person.channel, person.chat_id, commands)
 
     async def _save_state(self, turn: Turn) -> None:
         user = turn.person.user

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -101,6 +101,45 @@ class StatusLines:
             await target.edit_status(chat_id, ref, text)
 
 
+MenuEntries = list[tuple[str, str]]  # (command, description), in the person's language
+
+
+@runtime_checkable
+class ChatMenu(Protocol):
+    """A channel that can give one chat a command menu of its own (Telegram)."""
+
+    name: str
+
+    def set_chat_menu(self, chat_id: str, commands: MenuEntries | None) -> None:
+        """Show ``commands`` as this chat's menu (None: back to the default menu); must not
+        block (the channel sends it in the background and logs a failure)."""
+        ...
+
+
+class ChatMenus:
+    """Per-person command menus (officers see theirs). The router says what a chat's menu should
+    be; a running channel that can show it does (``ChatMenu``), others ignore it."""
+
+    def __init__(self) -> None:
+        self._channels: dict[str, ChatMenu] = {}
+
+    def connect(self, channel: object) -> None:
+        if isinstance(channel, ChatMenu):
+            self._channels[channel.name] = channel
+
+    def disconnect(self, name: str) -> None:
+        self._channels.pop(name, None)
+
+    def update(self, channel: str, chat_id: str, commands: MenuEntries | None) -> None:
+        target = self._channels.get(channel)
+        if target is None:
+            return
+        try:
+            target.set_chat_menu(chat_id, commands)
+        except Exception:  # a menu is a convenience: never let it break a conversation
+            log.exception("could not set the command menu of a chat on %s", channel)
+
+
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
@@ -109,6 +148,7 @@ class Services:
     wakeups: Wakeups = field(default_factory=Wakeups)
     deep_links: DeepLinks = field(default_factory=DeepLinks)
     status: StatusLines = field(default_factory=StatusLines)
+    menus: ChatMenus = field(default_factory=ChatMenus)
 
     def wake_delivery(self) -> None:
         """New outbox rows: send them now rather than at the worker's next poll."""

@@ -122,6 +122,34 @@ class BroadcastsRepo:
         rows = await self.conn.fetch_all(sql, args)
         return [_broadcast(r) for r in rows]
 
+    async def scheduled(self, area_path: str | None = None) -> list[Broadcast]:
+        """Broadcasts waiting for their time, soonest first: in an area and below (or all)."""
+        if area_path is None:
+            sql = "SELECT * FROM broadcasts WHERE state = 'scheduled' ORDER BY scheduled_at, id"
+            args: tuple[object, ...] = ()
+        else:
+            sql = (
+                "SELECT b.* FROM broadcasts b JOIN areas a ON a.id = b.area_id"
+                " WHERE b.state = 'scheduled' AND substr(a.path, 1, ?) = ? ORDER BY b.scheduled_at, b.id"
+            )
+            args = (len(area_path), area_path)
+        return [_broadcast(r) for r in await self.conn.fetch_all(sql, args)]
+
+    async def reschedule(self, broadcast_id: int, when: datetime) -> bool:
+        """A new time for a broadcast still waiting; False when it has gone out or was cancelled."""
+        changed = await self.conn.execute(
+            "UPDATE broadcasts SET scheduled_at = ? WHERE id = ? AND state = 'scheduled'",
+            (to_db(when), broadcast_id),
+        )
+        return changed == 1
+
+    async def set_text(self, broadcast_id: int, text: str) -> bool:
+        """A new text for a broadcast still waiting; False when it has gone out or was cancelled."""
+        changed = await self.conn.execute(
+            "UPDATE broadcasts SET text = ? WHERE id = ? AND state = 'scheduled'", (text, broadcast_id)
+        )
+        return changed == 1
+
     async def mark_fanned_out(self, broadcast_id: int, recipients: int, now: datetime) -> bool:
         changed = await self.conn.execute(
             "UPDATE broadcasts SET state = 'sending', recipients = ?, fanned_out_at = ?"

@@ -52,6 +52,20 @@ class HistoryEntry:
     reason: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A version a family sent (its first, or an amendment), with where the declaration is now."""
+
+    declaration_id: int
+    version: int
+    action: str  # submitted | amended
+    at: datetime
+    area_id: str
+    area_path: str
+    head_name: str
+    status: str
+
+
 def _declaration(row: Row) -> Declaration:
     return Declaration(
         id=row["id"],
@@ -226,6 +240,30 @@ class DeclarationsRepo:
                 at=from_db(r["at"]),
                 data=json.loads(r["data"]) if r["data"] is not None else None,
                 reason=r["reason"],
+            )
+            for r in rows
+        ]
+
+    async def changes(self, since: datetime, until: datetime) -> list[Change]:
+        """Versions families sent in [since, until), oldest first (declarations deleted since are
+        gone with their history)."""
+        rows = await self.conn.fetch_all(
+            "SELECT h.declaration_id, h.version, h.action, h.at, d.area_id, a.path, d.head_name, d.status"
+            " FROM declaration_history h JOIN declarations d ON d.id = h.declaration_id"
+            " JOIN areas a ON a.id = d.area_id"
+            " WHERE h.action IN ('submitted', 'amended') AND h.at >= ? AND h.at < ? ORDER BY h.id",
+            (to_db(since), to_db(until)),
+        )
+        return [
+            Change(
+                declaration_id=int(r[0]),
+                version=int(r[1]),
+                action=str(r[2]),
+                at=from_db(r[3]),
+                area_id=str(r[4]),
+                area_path=str(r[5]),
+                head_name=str(r[6]),
+                status=str(r[7]),
             )
             for r in rows
         ]

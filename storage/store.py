@@ -12,6 +12,7 @@ from storage.broadcasts import BroadcastsRepo
 from storage.conversations import ConversationsRepo
 from storage.db import Database
 from storage.declarations import DeclarationsRepo
+from storage.digests import DigestsRepo
 from storage.events import EventsRepo
 from storage.inbox import InboxRepo, mark_current
 from storage.invites import InvitesRepo
@@ -60,6 +61,7 @@ class Repos:
         self.reports = ReportsRepo(conn)
         self.broadcasts = BroadcastsRepo(conn)
         self.inbox = InboxRepo(conn)
+        self.digests = DigestsRepo(conn)
 
 
 class Store:

@@ -145,6 +145,19 @@ class UsersRepo:
         changed = await self.conn.execute("DELETE FROM roles WHERE user_id = ? AND role = ?", (user_id, role))
         return changed > 0
 
+    async def officers_over(self, area_path: str) -> list[tuple[User, str]]:
+        """Officers whose area is the area at ``area_path`` or one above it, each with the path of
+        the area they serve: the nearest (deepest) first."""
+        columns = ", ".join("u." + c.strip() for c in _COLUMNS.split(","))
+        rows = await self.conn.fetch_all(
+            f"SELECT {columns}, a.path AS officer_path FROM roles r"
+            " JOIN users u ON u.id = r.user_id JOIN areas a ON a.id = r.area_id"
+            " WHERE r.role = 'officer' AND substr(CAST(? AS TEXT), 1, length(a.path)) = a.path"
+            " ORDER BY length(a.path) DESC, u.id",
+            (area_path,),
+        )
+        return [(_user(r, await self.roles(r["id"])), str(r["officer_path"])) for r in rows]
+
     async def delete(self, user_id: int) -> None:
         await self.conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
 

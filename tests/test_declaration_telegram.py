@@ -112,11 +112,11 @@ async def test_household_of_five_on_telegram(telegram_api: FakeTelegram, telegra
     async with background(app, {"telegram": telegram_bot.channel}):
         await hoa.tap("Xác nhận", expect="Đã xác nhận bản khai báo")
         notice = await telegram_api.wait_for_message(
-            an.chat_id, contains="đã kiểm tra và xác nhận", after=mark
+            an.chat_id, contains="xác nhận các thông tin", after=mark
         )
     assert notice.labels == ["Xem bản khai báo"]
-    await an.tap("Xem bản khai báo", expect="đã được cán bộ khuyến học xác nhận")
-    notices = [t for t in telegram_api.texts(an.chat_id) if "đã kiểm tra và xác nhận" in t]
+    await an.tap("Xem bản khai báo", expect="cán bộ đã xác nhận thông tin; tiếp theo thôn bình xét")
+    notices = [t for t in telegram_api.texts(an.chat_id) if "xác nhận các thông tin" in t]
     assert len(notices) == 1
     rows = await app.services.store.read.outbox.rows("review:")
     assert [r.state for r in rows] == ["sent"]

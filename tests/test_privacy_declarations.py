@@ -97,7 +97,7 @@ async def test_an_officer_deleting_their_data_leaves_the_families_reviews(
     history = await store.declarations.history(declaration.id)
     assert [(h.action, h.actor_id) for h in history] == [("submitted", user.id), ("approved", None)]
     text = await chat.send("/xemkhaibao")
-    assert "đã được cán bộ khuyến học xác nhận" in text
+    assert "cán bộ đã xác nhận thông tin; tiếp theo thôn bình xét" in text
 
 
 async def test_my_data_lists_sign_ups_questions_and_announcement_choice(app: Runtime) -> None:

@@ -72,10 +72,10 @@ async def test_empty_weeks_show_as_zero(app: Runtime) -> None:
     await record(app, "training.signup", "lien_bao.tdp2", local(2026, 11, 19))  # week of 16/11
     admin = Transcript(app.router, "admin")
     text = await admin.send("/thongke 4")
-    assert table_row(text, "02/11")[1:] == ["0", "0", "0", "1", "0"]
-    assert table_row(text, "09/11")[1:] == ["0", "0", "0", "0", "0"]
-    assert table_row(text, "16/11")[1:] == ["0", "0", "0", "1", "0"]
-    assert table_row(text, "23/11*")[1:] == ["0", "0", "0", "0", "0"]
+    assert table_row(text, "02/11")[1:] == ["0", "0", "0", "0", "1", "0", "0"]
+    assert table_row(text, "09/11")[1:] == ["0", "0", "0", "0", "0", "0", "0"]
+    assert table_row(text, "16/11")[1:] == ["0", "0", "0", "0", "1", "0", "0"]
+    assert table_row(text, "23/11*")[1:] == ["0", "0", "0", "0", "0", "0", "0"]
     # The weeks before the first event are there too, as zeros.
     report = await build_report(app.services, None, 8)
     assert len(report.weeks) == 8 and report.weeks[-1] == THIS_WEEK
@@ -241,8 +241,8 @@ async def test_several_top_level_areas_give_an_everything_view(app: Runtime) -> 
     text = await admin.send("/thongke")
     assert "Thống kê theo tuần — Tất cả địa bàn" in text
     assert table_row(text, "Cộng")[1] == "3"
-    assert table_row(text, "TP Vĩnh Yên (…")[1] == "1"
-    assert table_row(text, "(chưa rõ địa…")[1] == "1"
+    assert table_row(text, "TP Vĩnh Yên…")[1] == "1"
+    assert table_row(text, "(chưa rõ đị…")[1] == "1"
     text = await admin.press("rpt:8:phuc_yen")
     assert "⬆ Tất cả địa bàn" in text
     officer = Transcript(app.router, "officer")
@@ -256,7 +256,33 @@ async def test_zalo_gets_a_line_per_row_instead_of_a_table(app: Runtime) -> None
     await record(app, "training.signup", "lien_bao.tdp2", local(2026, 11, 17), channel="zalo")
     text = await zalo.send("/thongke 2")
     assert "<pre>" not in "".join(r.text for r in zalo.replies)
-    assert "• 16/11: Mới 0 · KB 0 · Duyệt 0 · TH 1 · Hủy 0" in text
-    assert "• 23/11*: Mới 1 · KB 0 · Duyệt 0 · TH 0 · Hủy 0" in text
-    assert "• Tổ dân phố 2: Mới 0 · KB 0 · Duyệt 0 · TH 1 · Hủy 0" in text
+    assert "• 16/11: Mới 0 · KB 0 · Duyệt 0 · Trả 0 · TH 1 · Chờ 0 · Hủy 0" in text
+    assert "• 23/11*: Mới 1 · KB 0 · Duyệt 0 · Trả 0 · TH 0 · Chờ 0 · Hủy 0" in text
+    assert "• Tổ dân phố 2: Mới 0 · KB 0 · Duyệt 0 · Trả 0 · TH 1 · Chờ 0 · Hủy 0" in text
     assert "Người mới tham gia theo kênh: Zalo 1" in text
+
+
+async def test_people_lines_add_up_to_the_total(app: Runtime) -> None:
+    for number, village in enumerate((1, 1, 2)):
+        await Transcript(app.router, f"p{number}").onboard(1, village)
+    officer = Transcript(app.router, "officer")
+    text = await officer.send("/nguoidung")
+    # The demo officer and admin live in the ward itself, without a village: a line of their own.
+    assert "Tổng số: 5" in text
+    lines = [line for line in text.splitlines() if line.startswith("• ")]
+    assert "• Tổ dân phố 1: 2" in lines and "• Tổ dân phố 2: 1" in lines
+    assert "• ở Phường Liên Bảo, chưa chọn thôn/tổ dân phố: 2" in lines
+    assert sum(int(line.rsplit(": ", 1)[1]) for line in lines) == 5
+
+
+async def test_the_area_rows_add_up_to_the_total_row(app: Runtime) -> None:
+    await record(app, "user.registered", "lien_bao.tdp1", local(2026, 11, 10))
+    await record(app, "user.registered", "lien_bao", local(2026, 11, 10))  # the ward itself
+    await record(app, "training.waiting", "lien_bao.tdp2", local(2026, 11, 10))
+    officer = Transcript(app.router, "officer")
+    text = await officer.send("/thongke 4")
+    breakdown = text[text.index("Theo địa bàn") :]
+    assert table_row(breakdown, "TDP 1")[1] == "1" and table_row(breakdown, "(khác)")[1] == "1"
+    assert table_row(breakdown, "Cộng")[1] == "2"
+    assert table_row(breakdown, "TDP 2")[6] == "1"  # the waiting list: its own column
+    assert table_row(breakdown, "TDP 2")[5] == "0"

@@ -14,16 +14,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from matplotlib.ft2font import FT2Font
 from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
 from PIL import Image
 
 from bot import i18n
 from bot.bootstrap import Runtime
 from handlers.reports import cli
 from handlers.reports.build import build_report
-from handlers.reports.chart import HEIGHT_PX, WIDTH_PX, font_path, render_png
+from handlers.reports.chart import HEIGHT_PX, ROW_PX, WIDTH_PX, font_path, height_px, render_png
 from handlers.reports.export import to_csv, to_xlsx
 from handlers.reports.model import WeeklyReport
-from storage.areas import Area
+from handlers.reports.render import weekly_text
+from storage.areas import Area, AreaInput
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -64,6 +66,21 @@ async def test_png_opens_with_the_expected_size_and_every_glyph(app: Runtime) ->
     assert image.format == "PNG" and image.size == (WIDTH_PX, HEIGHT_PX) == (1000, 800)
 
 
+@pytest.mark.parametrize("areas", [2, 9, 20])
+async def test_the_chart_grows_with_the_areas_so_each_row_stays_legible(app: Runtime, areas: int) -> None:
+    async with app.services.store.write() as tx:
+        await tx.areas.upsert_many(
+            [AreaInput(f"many.v{i}", "tich_son", f"Thôn số {i}", "village") for i in range(areas - 2)]
+        )
+    ward = await app.services.store.read.areas.get("tich_son" if areas > 2 else "lien_bao")
+    assert ward is not None
+    report = await build_report(app.services, ward, 8)
+    rows = len([p for p in report.parts if p.area is not None]) + 1  # and the total row
+    image = Image.open(io.BytesIO(render_png(report)))
+    assert image.size == (WIDTH_PX, height_px(rows))
+    assert image.size[1] - 500 >= rows * ROW_PX  # below the weekly panel: every row its full height
+
+
 def test_the_chart_font_has_every_vietnamese_letter() -> None:
     assert font_path().name == "DejaVuSans.ttf"
     charmap = FT2Font(str(font_path())).get_charmap()
@@ -77,38 +94,73 @@ def test_the_chart_font_has_every_vietnamese_letter() -> None:
     assert missing == []
 
 
+HEADER_ROW = 5  # three lines of heading and a blank line above every table
+
+
+def _data(sheet: Worksheet) -> list[tuple[object, ...]]:
+    """The rows of a sheet's table below its header, without the blank row before the total."""
+    return [r for r in sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True) if any(r)]
+
+
 async def test_xlsx_reads_back_with_the_right_numbers(app: Runtime) -> None:
     report = await _ward_report(app)
-    book = load_workbook(io.BytesIO(to_xlsx(report)))
+    made = datetime(2026, 11, 24, 10, 15, tzinfo=VN)
+    book = load_workbook(io.BytesIO(to_xlsx(report, made)))
     assert book.sheetnames == ["Theo tuần", "Theo địa bàn", "Theo địa bàn và tuần", "Theo kênh"]
 
     weeks = book["Theo tuần"]
-    header = [c.value for c in weeks[1]]
+    heading = [weeks.cell(row=n, column=1).value for n in (1, 2, 3)]
+    assert heading[0] == "Thống kê theo tuần — Phường Liên Bảo"
+    assert heading[1].startswith("4 tuần: từ 02/11/2026 đến 29/11/2026")
+    assert heading[2].startswith("Lập lúc 10:15, Thứ Ba, 24/11/2026 (Asia/Ho_Chi_Minh)")
+    for sheet in book:  # every sheet names the area and the period
+        assert sheet["A1"].value == heading[0] and sheet["A2"].value == heading[1]
+    header = [c.value for c in weeks[HEADER_ROW]]
     assert header[:4] == ["Tuần (ISO)", "Từ ngày", "Đến ngày", "Người mới tham gia"]
-    assert all(c.font.bold for c in weeks[1])
-    assert weeks.freeze_panes == "A2"
+    assert all(c.font.bold for c in weeks[HEADER_ROW])
+    assert weeks.freeze_panes == f"A{HEADER_ROW + 1}"
     assert weeks.column_dimensions["D"].width >= len("Người mới tham gia")
-    rows = {r[0]: r for r in weeks.iter_rows(min_row=2, values_only=True)}
+    rows = {r[0]: r for r in _data(weeks)}
     assert list(rows) == ["2026-W45", "2026-W46", "2026-W47", "2026-W48", "Cộng"]
     column = {name: header.index(name) for name in header}
     assert rows["2026-W46"][column["Người mới tham gia"]] == 3
     assert rows["2026-W46"][column["Từ ngày"]].date() == date(2026, 11, 9)
-    assert rows["2026-W47"][column["Đăng ký tập huấn"]] == 2  # Hội Hợp's sign-up is not Liên Bảo's
+    assert rows["2026-W47"][column["Đăng ký tập huấn (có chỗ)"]] == 2  # Hội Hợp's is not Liên Bảo's
     assert rows["2026-W48"][column["Khai báo được duyệt"]] == 1
-    assert rows["2026-W45"][3:] == (0, 0, 0, 0, 0, 0)  # an empty week
-    assert rows["Cộng"][3:] == (3, 0, 1, 0, 2, 0)
+    assert rows["2026-W45"][3:] == (0, 0, 0, 0, 0, 0, 0)  # an empty week
+    assert rows["Cộng"][3:] == (3, 0, 1, 0, 2, 0, 0)
+    # The filter covers the header and the weeks; the total row lies below it, after a gap.
+    assert weeks.auto_filter.ref == f"A{HEADER_ROW}:J{HEADER_ROW + 4}"
+    assert weeks.cell(row=HEADER_ROW + 5, column=1).value is None
+    assert weeks.cell(row=HEADER_ROW + 6, column=1).value == "Cộng"
 
-    areas = {r[1]: r for r in book["Theo địa bàn"].iter_rows(min_row=2, values_only=True)}
-    assert areas["lien_bao.tdp1"][2:] == (3, 0, 1, 0, 0, 0)
-    assert areas["lien_bao.tdp2"][2:] == (0, 0, 0, 0, 0, 0)
-    assert areas["lien_bao.tdp3"][2:] == (0, 0, 0, 0, 2, 0)
+    by_area = book["Theo địa bàn"]
+    areas = {r[1]: r for r in _data(by_area)}
+    assert areas["lien_bao.tdp1"][2:] == (3, 0, 1, 0, 0, 0, 0)
+    assert areas["lien_bao.tdp2"][2:] == (0, 0, 0, 0, 0, 0, 0)
+    assert areas["lien_bao.tdp3"][2:] == (0, 0, 0, 0, 2, 0, 0)
     assert areas["lien_bao"][0] == "Tổng: Phường Liên Bảo"
+    assert by_area.auto_filter.ref == f"A{HEADER_ROW}:I{HEADER_ROW + 3}"  # the three groups only
+    # The rows listed add up to the total.
+    parts = [r for code, r in areas.items() if code != "lien_bao"]
+    assert tuple(sum(r[i] for r in parts) for i in range(2, 9)) == areas["lien_bao"][2:]
 
-    long = list(book["Theo địa bàn và tuần"].iter_rows(min_row=2, values_only=True))
+    long = _data(book["Theo địa bàn và tuần"])
     assert len(long) == 4 * 4  # the ward and its three groups, four weeks each
-    channels = {(r[0], r[1]): r for r in book["Theo kênh"].iter_rows(min_row=2, values_only=True)}
+    channels = {(r[0], r[1]): r for r in _data(book["Theo kênh"])}
     assert channels[("Zalo", "2026-W46")][4] == 3
     assert channels[("Telegram", "2026-W47")][8] == 2
+
+
+async def test_the_chat_tables_and_the_files_have_the_same_columns(app: Runtime) -> None:
+    report = await _ward_report(app)
+    book = load_workbook(io.BytesIO(to_xlsx(report)))
+    in_files = [c.value for c in book["Theo tuần"][HEADER_ROW]][3:]
+    text = weekly_text(report)
+    legend = next(line for line in text.splitlines() if line.startswith("Mới:"))
+    in_chat = [part.split(": ", 1)[1] for part in legend.split(" · ")]
+    assert [name.lower() for name in in_files] == in_chat
+    assert "khai báo bị trả lại" in in_chat and "vào danh sách chờ" in in_chat
 
 
 async def test_csv_has_a_bom_and_one_row_per_area_and_week(app: Runtime) -> None:
@@ -129,7 +181,8 @@ async def test_english_files_for_english_speakers(app: Runtime) -> None:
     with i18n.use("en"):
         book = load_workbook(io.BytesIO(to_xlsx(report)))
     assert book.sheetnames[0] == "By week"
-    assert [c.value for c in book["By week"][1]][3] == "New people"
+    assert [c.value for c in book["By week"][HEADER_ROW]][3] == "New people"
+    assert book["By week"]["A1"].value == "Weekly figures — Phường Liên Bảo"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -155,9 +208,9 @@ async def test_cli_writes_each_format(
         args = parser.parse_args(["report", "weekly", "--format", fmt, "--output", str(target)])
         assert await cli.run(args, app.services) == 0
         assert target.stat().st_size > 0
-    assert Image.open(tmp_path / "out.png").size == (1000, 800)
+    assert Image.open(tmp_path / "out.png").size[0] == 1000
     book = load_workbook(tmp_path / "out.xlsx")
-    areas = {r[1]: r for r in book["Theo địa bàn"].iter_rows(min_row=2, values_only=True)}
+    areas = {r[1]: r for r in _data(book["Theo địa bàn"])}
     assert areas["lien_bao"][2] == 3 and areas["hoi_hop"][6] == 1
 
     args = parser.parse_args(["report", "weekly", "--area", "nowhere"])

@@ -90,10 +90,13 @@ async def test_officer_approves_one_returns_another_and_families_hear_once(app: 
     rows = await store.outbox.rows("review:")
     assert sorted(r.purpose for r in rows) == sorted([f"review:{first}:1", f"review:{second}:1"])
     due = {m.purpose: m for m in await store.outbox.due(app.services.clock.now())}
-    assert (
-        "đã kiểm tra và xác nhận bản khai báo “Gia đình học tập” năm 2026"
-        in to_reply(due[f"review:{first}:1"]).text
-    )
+    approval = to_reply(due[f"review:{first}:1"]).text
+    # What was approved (the facts), that it is not the title, and what comes next.
+    assert "đã kiểm tra bản khai báo năm 2026 của gia đình và xác nhận các thông tin" in approval
+    assert "chủ hộ Nguyễn Văn An, 2 thành viên, Tổ dân phố 1" in approval
+    assert "chưa phải là danh hiệu “Gia đình học tập”" in approval
+    assert "thôn/tổ dân phố bình xét" in approval and "công nhận ở cấp xã/phường" in approval
+    assert "UBND" not in approval
     notice = to_reply(due[f"review:{second}:1"]).text
     assert "Lý do: Thiếu thông tin &lt;b&gt;cháu&lt;/b&gt; đang học đại học" in notice
     assert "/khaibao" in notice

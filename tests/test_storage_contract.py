@@ -367,6 +367,50 @@ class TestStorageContract:
         assert await store.read.declarations.reviews_by(officer) == 1
         assert [h.action for h in await store.read.declarations.history(created.id)] == ["approved"]
 
+    async def test_declaration_changes_in_a_period(self, store: Store) -> None:
+        await _areas(store)
+        later = NOW + timedelta(hours=5)
+        async with store.write() as tx:
+            lan = await _person(tx, "lan")
+            fields = {"area_id": "lien_bao.tdp1", "head_name": "Lan", "head_fold": "lan", "data": {}}
+            created = await tx.declarations.create(user_id=lan, year=2026, assessment=[], now=NOW, **fields)
+            assert created is not None
+            for version, action, at in ((1, "submitted", NOW), (1, "returned", NOW), (2, "amended", later)):
+                await tx.declarations.add_history(
+                    created.id, version, action, actor_id=lan, actor_role="family", now=at, data={}
+                )
+        found = await store.read.declarations.changes(NOW, later)
+        assert [(c.version, c.action, c.area_path, c.head_name) for c in found] == [
+            (1, "submitted", "/vinh_yen/lien_bao/lien_bao.tdp1/", "Lan")
+        ]
+        assert [c.action for c in await store.read.declarations.changes(NOW, later + timedelta(1))] == [
+            "submitted",
+            "amended",
+        ]
+
+    async def test_officers_over_an_area_nearest_first(self, store: Store) -> None:
+        await _areas(store)
+        async with store.write() as tx:
+            city, ward, other = [await _person(tx, n) for n in ("city", "ward", "other")]
+            await tx.users.grant(city, "officer", "vinh_yen", "cli", NOW)
+            await tx.users.grant(ward, "officer", "lien_bao", "cli", NOW)
+            await tx.users.grant(other, "officer", "hoi_hop", "cli", NOW)
+        found = await store.read.users.officers_over("/vinh_yen/lien_bao/lien_bao.tdp1/")
+        assert [(u.display_name, path) for u, path in found] == [
+            ("ward", "/vinh_yen/lien_bao/"),
+            ("city", "/vinh_yen/"),
+        ]
+        assert [u.display_name for u, _ in await store.read.users.officers_over("/vinh_yen/")] == ["city"]
+
+    async def test_a_digest_period_is_claimed_once(self, store: Store) -> None:
+        assert await store.read.digests.last("d") is None
+        async with store.write() as tx:
+            assert await tx.digests.claim("d", NOW, NOW)
+            assert not await tx.digests.claim("d", NOW, NOW)
+            assert await tx.digests.claim("d", NOW - timedelta(days=1), NOW)
+            assert await tx.digests.claim("other", NOW + timedelta(days=1), NOW)
+        assert await store.read.digests.last("d") == NOW
+
     async def test_events_roll_up_by_area_and_week(self, store: Store) -> None:
         await _areas(store)
         monday = week_of(NOW)
@@ -437,6 +481,36 @@ class TestStorageContract:
         assert [u.id for u in await audience(None, "not_declared", "2026")] != []
         assert [u.id for u in await audience("/vinh_yen/", "declared", "2026")] == [lan]
         assert [b.id for b in await store.read.broadcasts.recent(area_path="/vinh_yen/")] == [broadcast.id]
+
+    async def test_a_scheduled_broadcast_changes_until_it_goes_out(self, store: Store) -> None:
+        await _areas(store)
+        later = NOW + timedelta(days=2)
+        async with store.write() as tx:
+            made = [
+                await tx.broadcasts.create(
+                    author_id=None,
+                    author_key="cli",
+                    area_id=area,
+                    audience="area",
+                    audience_param="",
+                    text="Họp",
+                    attachment_id=None,
+                    scheduled_at=later,
+                    now=NOW,
+                )
+                for area in ("lien_bao.tdp1", "hoi_hop", "lien_bao")
+            ]
+            assert await tx.broadcasts.reschedule(made[2].id, NOW + timedelta(days=1))
+            assert await tx.broadcasts.set_text(made[2].id, "Họp lúc 19h")
+            assert await tx.broadcasts.cancel(made[1].id)
+            assert not await tx.broadcasts.reschedule(made[1].id, later)
+            assert not await tx.broadcasts.set_text(made[1].id, "x")
+        scheduled = store.read.broadcasts.scheduled
+        assert [b.id for b in await scheduled("/vinh_yen/lien_bao/")] == [made[2].id, made[0].id]
+        assert [b.id for b in await scheduled()] == [made[2].id, made[0].id]
+        changed = await store.read.broadcasts.get(made[2].id)
+        assert changed is not None and changed.text == "Họp lúc 19h"
+        assert changed.scheduled_at == NOW + timedelta(days=1)
 
     async def test_an_invite_is_claimed_once(self, store: Store) -> None:
         async with store.write() as tx:

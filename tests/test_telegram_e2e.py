@@ -222,12 +222,34 @@ async def test_command_menus_are_set_for_vietnamese_and_english(
     vi, en = menus[("default", "")], menus[("default", "en")]
     assert [c["command"] for c in vi] == [c["command"] for c in en]
     names = [c["command"] for c in vi]
-    assert names[0] == "start" and "khuvuc" in names and "nguoidung" not in names  # families' menu
+    assert names[0] == "khaibao" and "khuvuc" in names and "nguoidung" not in names  # families' menu
+    assert "start" in names
     vi_help = next(c["description"] for c in vi if c["command"] == "trogiup")
     en_help = next(c["description"] for c in en if c["command"] == "trogiup")
     assert en_help == "what I can do" and vi_help != en_help
     calls = [c for c in telegram_api.calls if c.method == "setMyCommands"]
     assert [c.params.get("language_code") for c in calls] == [None, "en"]
+
+
+async def test_an_officer_gets_a_command_menu_of_their_own(
+    telegram_api: FakeTelegram, telegram_bot: TelegramBot
+) -> None:
+    app = telegram_bot.app
+    app.services.menus.connect(telegram_bot.channel)  # as the bot's background does when it runs
+    hoa = telegram_api.chat(telegram_api.new_user("Hoa", "Lê Thị"))
+    await hoa.onboard()
+    assert not any(kind.startswith("chat:") for kind, _lang in telegram_api.commands)  # a family
+    await accounts.grant_role(app.services, f"telegram:{hoa.user.id}", "officer", "lien_bao", by="test")
+    await hoa.send("/trogiup", expect="Việc của cán bộ khuyến học")
+    key = (f"chat:{hoa.chat_id}", "")
+    await telegram_api.wait_until(lambda: key in telegram_api.commands, what="the officer's menu")
+    names = [c["command"] for c in telegram_api.commands[key]]
+    assert names[:4] == ["duyet", "thongbao", "dsthongbao", "guilai"] and "khaibao" in names
+    assert "duyet" not in [c["command"] for c in telegram_api.commands[("default", "")]]
+
+    await accounts.revoke_role(app.services, f"telegram:{hoa.user.id}", "officer", by="test")
+    await hoa.send("/trogiup", expect="Tôi có thể giúp bạn")
+    await telegram_api.wait_until(lambda: key not in telegram_api.commands, what="the menu removed")
 
 
 async def test_english_speaker_group_chats_and_stickers(

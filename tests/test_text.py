@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 
 from bot.channels import console, telegram, zalo
-from bot.channels.base import plain_text, shown, split_text
+from bot.channels.base import plain_text, shown, split_text, utf16_units
 from bot.model import Button, Reply
 from bot.text import esc, fold, normalize, strip_html
 
@@ -81,6 +81,18 @@ def test_messages_are_cut_at_the_channels_limit() -> None:
         parts = capabilities.parts(text)
         assert len(parts) > 1 and all(len(p) <= capabilities.max_text for p in parts)
     assert console.CAPABILITIES.parts(text) == [text]
+
+
+def test_zalo_counts_its_limit_in_utf16_units() -> None:
+    assert utf16_units("Học 📢✅") == 7  # 📢 is two UTF-16 units; ✅ (U+2705) is one
+    text = "\n".join(f"📢 Thông báo {i}: " + "📚 học " * 20 for i in range(14))
+    assert len(text) <= zalo.CAPABILITIES.max_text < utf16_units(text)  # one message by code points
+    parts = zalo.CAPABILITIES.parts(text)
+    assert len(parts) > 1 and all(utf16_units(p) <= zalo.CAPABILITIES.max_text for p in parts)
+    assert "".join(parts).replace("\n", "").replace(" ", "") == text.replace("\n", "").replace(" ", "")
+    # One long word of emoji, no place to cut: still within the limit.
+    assert all(utf16_units(p) <= 2000 for p in zalo.CAPABILITIES.parts("📢" * 1500))
+    assert zalo.CAPABILITIES.length("📢") == 2 and console.CAPABILITIES.length("📢") == 1
 
 
 def test_button_payload_limit_is_bytes() -> None:

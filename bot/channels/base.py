@@ -4,6 +4,7 @@ choices are shown for given capabilities, and splitting text at a platform's lim
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -14,15 +15,26 @@ if TYPE_CHECKING:
     from bot.channels.webhook import Endpoint
 
 
+def utf16_units(text: str) -> int:
+    """The length as a platform counting UTF-16 code units sees it: an emoji such as 📢 is two."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     buttons: bool  # inline buttons under a message; otherwise choices are written out as text
-    max_text: int  # characters per message (code points: what ``len`` counts)
+    max_text: int  # per message, as ``length`` counts
     html: bool  # Telegram's HTML subset; otherwise plain text
+    utf16: bool = False  # the limit counts UTF-16 code units (Zalo), not code points
+
+    def length(self, text: str) -> int:
+        return utf16_units(text) if self.utf16 else len(text)
 
     def parts(self, text: str) -> list[str]:
         """``text`` cut into messages of at most ``max_text``, markup kept valid in each."""
-        return split_html(text, self.max_text) if self.html else split_text(text, self.max_text)
+        if self.html:
+            return split_html(text, self.max_text)
+        return split_text(text, self.max_text, self.length)
 
 
 class Channel(Protocol):
@@ -101,19 +113,29 @@ def plain_text(reply: Reply, numbered: bool = True) -> str:
 
 
 # -- splitting --------------------------------------------------------------------------------------
-def split_text(text: str, limit: int) -> list[str]:
-    """Split at paragraph, then line, then word boundaries so no chunk exceeds ``limit``."""
-    if len(text) <= limit:
+def _window(text: str, limit: int, length: Callable[[str], int]) -> str:
+    """The longest start of ``text`` that ``length`` measures at most ``limit``."""
+    window = text[:limit]  # every measure counts a character as one unit or more
+    while (excess := length(window) - limit) > 0:
+        window = window[: len(window) - excess]
+    return window
+
+
+def split_text(text: str, limit: int, length: Callable[[str], int] = len) -> list[str]:
+    """Split at paragraph, then line, then word boundaries so no chunk exceeds ``limit`` as
+    ``length`` measures it (code points by default; ``utf16_units`` for Zalo)."""
+    if length(text) <= limit:
         return [text]
     chunks: list[str] = []
     rest = text
-    while len(rest) > limit:
-        window = rest[:limit]
+    while length(rest) > limit:
+        window = _window(rest, limit, length)
+        size = len(window)
         cut = max(window.rfind("\n\n"), window.rfind("\n"))
-        if cut < limit // 2:
+        if cut < size // 2:
             cut = window.rfind(" ")
-        if cut < limit // 2:
-            cut = limit
+        if cut < size // 2:
+            cut = size
         chunks.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip("\n ")
     if rest:

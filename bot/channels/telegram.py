@@ -23,6 +23,7 @@ from typing import Any
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeChat,
     BotCommandScopeDefault,
     CallbackQuery,
     InlineKeyboardButton,
@@ -151,6 +152,7 @@ class TelegramChannel:
         self.webhook_secret = settings.telegram_webhook_secret or ""
         self.ignored = 0  # updates with nobody to answer, not stored
         self._photo_ids: dict[str, str] = {}  # sha256 of a picture → Telegram's file_id for it
+        self._menu_tasks: set[asyncio.Task[bool]] = set()
         # PTB for its Bot (requests, rate limiter) only: receiving is ours (the inbox).
         self.app: Application = (
             ApplicationBuilder()
@@ -177,6 +179,24 @@ class TelegramChannel:
                 ]
             code = None if language == i18n.DEFAULT_LANGUAGE else language
             await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
+
+    def set_chat_menu(self, chat_id: str, commands: list[tuple[str, str]] | None) -> None:
+        """An officer's own command menu in their chat (None: back to the default one); sent in
+        the background, so that a menu never holds up a reply (``bot.services.ChatMenus``)."""
+        scope = BotCommandScopeChat(int(chat_id))
+        if commands is None:
+            call = self.app.bot.delete_my_commands(scope=scope)
+        else:
+            menu = [BotCommand(name, description[:256]) for name, description in commands]
+            call = self.app.bot.set_my_commands(menu, scope=scope)
+        task = asyncio.get_running_loop().create_task(call)
+        self._menu_tasks.add(task)
+        task.add_done_callback(self._menu_set)
+
+    def _menu_set(self, task: asyncio.Task[bool]) -> None:
+        self._menu_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.info("telegram: a chat's command menu was not set: %s", task.exception())
 
     async def _handle_stored(self, payload: str) -> None:
         """An update from the inbox (its turn has come: this person's earlier ones are done)."""

@@ -45,7 +45,7 @@ from storage.inbox import NewUpdate
 
 log = logging.getLogger(__name__)
 
-CAPABILITIES = Capabilities(buttons=False, max_text=2000, html=False)
+CAPABILITIES = Capabilities(buttons=False, max_text=2000, html=False, utf16=True)  # Zalo counts UTF-16
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 TEXT_EVENT = "message.text.received"
 EMPTY_POLL = 408  # getUpdates found nothing during its timeout
@@ -359,7 +359,7 @@ class ZaloChannel:
         if reply.photo is not None:
             if self.files is not None and PublicFiles.can_publish(reply.photo):
                 payload: dict[str, Any] = {"chat_id": chat_id, "photo": self.files.publish(reply.photo)}
-                if text and len(text) <= limit:
+                if text and self.capabilities.length(text) <= limit:
                     payload["caption"], text = text, ""
                 await self._call("sendPhoto", payload)
             else:

@@ -16,6 +16,7 @@ SAMPLE_AREAS = Path(str(resources.files("bot.demo") / "areas_vinh_yen.toml"))
 DEMO_OFFICER = "console:officer"
 DEMO_ADMIN = "console:admin"
 DEMO_OFFICER_AREA = "lien_bao"
+DEMO_NAMES = {DEMO_OFFICER: "Cán bộ khuyến học (demo)", DEMO_ADMIN: "Quản trị Hội Khuyến học (demo)"}
 
 
 async def load_area_file(services: Services, path: Path) -> int:
@@ -37,8 +38,8 @@ async def seed_demo(services: Services) -> bool:
     starts = datetime.combine(day, time(8, 0), tz)
     async with services.store.write() as tx:
         for key, name, language in (
-            (DEMO_OFFICER, "Cán bộ khuyến học (demo)", "vi"),
-            (DEMO_ADMIN, "Quản trị Hội Khuyến học (demo)", "vi"),
+            (DEMO_OFFICER, DEMO_NAMES[DEMO_OFFICER], "vi"),
+            (DEMO_ADMIN, DEMO_NAMES[DEMO_ADMIN], "vi"),
         ):
             user = await tx.users.create(
                 key=key,

@@ -66,9 +66,10 @@ async def _run(args: argparse.Namespace, services: Services) -> int:
         print(f"{args.user}: {args.role} role " + ("removed" if removed else "was not held"))
     elif action == "invite":
         invite = await accounts.create_invite(services, args.role, args.area, by="cli", days=args.days)
+        until = invite.expires_at.astimezone(services.settings.timezone)
         print(
             f"invite code: {invite.code} ({invite.role}{' for ' + invite.area_id if invite.area_id else ''},"
-            f" valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC, one use)"
+            f" valid until {until:%Y-%m-%d %H:%M} {until:%z}, one use)"
         )
         if args.bot_username:
             print(f"Telegram link: https://t.me/{args.bot_username}?start={invite.code}")

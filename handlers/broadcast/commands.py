@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot import i18n
 from bot.choice import Option, buttons
@@ -13,11 +13,10 @@ from bot.flow import DONE, Reask, StepFlow, choose, pick
 from bot.i18n import N_, _
 from bot.model import Button, Reply
 from bot.text import esc
-from bot.timeparse import WhenError, parse_when
 from handlers.broadcast import service as broadcast
 from handlers.broadcast.service import Audience, BroadcastError
+from handlers.broadcast.when import EXAMPLE, read_time
 
-MAX_DAYS_AHEAD = 60
 MAX_PHOTO = 5 * 1024 * 1024
 AUDIENCE_WORDS = {
     "area": ("tat ca", "moi nguoi", "ca phuong", "everyone"),
@@ -212,7 +211,7 @@ class BroadcastFlow(StepFlow):
 
     async def ask_when(self, turn: Turn) -> None:
         turn.say(
-            _("When should it be sent? You can also type a time, e.g. “8h30 28/11”."),
+            _("When should it be sent? You can also type a time, {example}.").format(example=_(EXAMPLE)),
             buttons("when", self._whens()),
         )
 
@@ -228,21 +227,10 @@ class BroadcastFlow(StepFlow):
         raise Reask(_("Please choose one of the buttons, or type its number."))
 
     async def ask_at(self, turn: Turn) -> None:
-        turn.say(_("Type the date and time, e.g. “8h30 28/11” or “14:00 mai”."))
+        turn.say(_("Type the date and time, {example}, or “14:00 mai”.").format(example=_(EXAMPLE)))
 
     async def on_at(self, turn: Turn, answer: Answer) -> str:
-        now = turn.services.clock.now()
-        try:
-            moment = parse_when(answer.text, now.astimezone(turn.services.settings.timezone))
-        except WhenError:
-            raise Reask(
-                _("I could not read that date and time. Please write it like “8h30 28/11”.")
-            ) from None
-        if moment <= now + timedelta(minutes=1) or moment > now + timedelta(days=MAX_DAYS_AHEAD):
-            raise Reask(
-                _("Please choose a time in the future, within {days} days.").format(days=MAX_DAYS_AHEAD)
-            )
-        turn.state.draft["at"] = moment.isoformat()
+        turn.state.draft["at"] = read_time(turn.services, answer.text).isoformat()
         return "confirm"
 
     def _audience(self, turn: Turn) -> Audience:
@@ -310,9 +298,10 @@ class BroadcastFlow(StepFlow):
             )
         else:
             turn.say(
-                _("Announcement #{id} is scheduled for {when}.").format(
-                    id=created.id, when=i18n.fmt_datetime(when)
-                )
+                _(
+                    "Announcement #{id} is scheduled for {when}. To change its time or text, or cancel "
+                    "it: /dsthongbao."
+                ).format(id=created.id, when=i18n.fmt_datetime(when))
             )
         return DONE
 
@@ -348,30 +337,3 @@ async def _set(turn: Turn, wanted: bool) -> None:
                 )
             )
         )
-
-
-async def resend_command(turn: Turn, args: str) -> None:
-    if not args.strip().isdigit():
-        turn.say(_("Send /guilai followed by the announcement's number, e.g. /guilai 12."))
-        return
-    await _resend(turn, int(args.strip()))
-
-
-async def resend_button(turn: Turn) -> None:
-    await _resend(turn, int((turn.msg.payload or "bcr:0").split(":", 1)[1] or 0))
-
-
-async def _resend(turn: Turn, broadcast_id: int) -> None:
-    try:
-        queued = await broadcast.resend_unconfirmed(turn.services, turn.person, broadcast_id)
-    except BroadcastError as problem:
-        turn.say(str(problem))
-        return
-    if queued:
-        turn.say(
-            _("Sending announcement #{id} again to {n} people; a new report follows.").format(
-                id=broadcast_id, n=i18n.fmt_number(queued)
-            )
-        )
-    else:
-        turn.say(_("Announcement #{id} has nobody left to send again to.").format(id=broadcast_id))

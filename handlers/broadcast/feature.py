@@ -11,7 +11,7 @@ from bot.i18n import N_
 from bot.router import Command, Router
 from bot.scheduler import DueWork
 from bot.services import Services
-from handlers.broadcast import commands
+from handlers.broadcast import commands, manage
 from handlers.broadcast.scheduler import BroadcastProgress, ScheduledBroadcasts
 
 
@@ -29,6 +29,25 @@ class BroadcastFeature(Feature):
                 starts_flow=True,
             )
         )
+        router.add_flow(manage.EDIT_FLOW)
+        router.add_command(
+            Command(
+                ("dsthongbao", "announcements", "danhsachthongbao"),
+                manage.list_command,
+                Role.OFFICER,
+                N_("announcements set for later: change the time or text, cancel; figures of those sent"),
+            )
+        )
+        router.add_command(
+            Command(
+                ("guilai", "resend"),
+                manage.resend_command,
+                Role.OFFICER,
+                N_("send an announcement again to those not confirmed"),
+            )
+        )
+        router.on_payload(manage.LIST, manage.list_button)
+        router.on_payload(manage.RESEND, manage.resend_button)
         router.add_command(
             Command(
                 ("tatthongbao", "mute"),

@@ -16,7 +16,14 @@ from datetime import datetime, timedelta
 from bot import i18n
 from bot.scheduler import DueWork
 from bot.services import Services
-from handlers.broadcast.service import PROGRESS, SCHEDULED, fan_out, finish_if_complete, progress_text
+from handlers.broadcast.service import (
+    PROGRESS,
+    SCHEDULED,
+    delivered_total,
+    fan_out,
+    finish_if_complete,
+    progress_text,
+)
 from storage.broadcasts import Broadcast
 
 log = logging.getLogger(__name__)
@@ -83,7 +90,7 @@ class BroadcastProgress(DueWork[int]):
         if done == last:
             return
         with i18n.use(author.language):
-            text = progress_text(done, broadcast.recipients)
+            text = progress_text(done, delivered_total(counts))
         status = self.services.status
         try:
             if ref is None:

@@ -202,10 +202,17 @@ async def resend_unconfirmed(services: Services, person: Person, broadcast_id: i
     return queued
 
 
+def delivered_total(counts: Mapping[str, int]) -> int:
+    """How many people the broadcast's rows address now (the list of ``admin broadcasts`` and
+    the report count the same rows; a person who deleted their data has no row any more)."""
+    return sum(counts.values())
+
+
 def report_text(broadcast: Broadcast, counts: Mapping[str, int], errors: list[tuple[str, str, int]]) -> str:
+    total = delivered_total(counts)
     lines = [
         _("<b>Announcement #{id} finished</b>").format(id=broadcast.id),
-        _("Recipients: {n}").format(n=i18n.fmt_number(broadcast.recipients)),
+        _("Recipients: {n}").format(n=i18n.fmt_number(total)),
         _("✅ Delivered: {n}").format(n=i18n.fmt_number(counts.get("sent", 0))),
         _("🚫 Unreachable (blocked the bot or left): {n}").format(
             n=i18n.fmt_number(counts.get("unreachable", 0))
@@ -218,10 +225,100 @@ def report_text(broadcast: Broadcast, counts: Mapping[str, int], errors: list[tu
                 n=i18n.fmt_number(counts["uncertain"])
             )
         )
+    gone = broadcast.recipients - total
+    if gone > 0:
+        lines.append(
+            _("({n} more deleted their data after it was sent, so they are no longer counted.)").format(
+                n=i18n.fmt_number(gone)
+            )
+        )
     if errors:
         lines.append(_("Reasons:"))
         lines += [f"• {esc(error) or state}: {i18n.fmt_number(n)}" for state, error, n in errors]
     return "\n".join(lines)
+
+
+# -- announcements set for later: list, change, cancel ---------------------------------------
+async def changeable(services: Services, person: Person, broadcast_id: int) -> Broadcast:
+    """A broadcast this person may change, still waiting for its time; ``BroadcastError`` otherwise."""
+    broadcast = await services.store.read.broadcasts.get(broadcast_id)
+    if broadcast is None:
+        raise BroadcastError(_("There is no announcement number {id}.").format(id=broadcast_id))
+    await check_allowed(
+        services, person, Audience(broadcast.audience, broadcast.area_id, broadcast.audience_param)
+    )
+    if broadcast.state != "scheduled":
+        raise BroadcastError(gone_text(broadcast))
+    return broadcast
+
+
+def gone_text(broadcast: Broadcast) -> str:
+    if broadcast.state == "cancelled":
+        return _("Announcement #{id} was cancelled; it can no longer be changed.").format(id=broadcast.id)
+    return _("Announcement #{id} has already been sent; it can no longer be changed.").format(id=broadcast.id)
+
+
+async def visible(services: Services, person: Person, broadcast_id: int) -> Broadcast:
+    """A broadcast of this person's area (any state); ``BroadcastError`` otherwise."""
+    broadcast = await services.store.read.broadcasts.get(broadcast_id)
+    if broadcast is None:
+        raise BroadcastError(_("There is no announcement number {id}.").format(id=broadcast_id))
+    await check_allowed(
+        services, person, Audience(broadcast.audience, broadcast.area_id, broadcast.audience_param)
+    )
+    return broadcast
+
+
+async def reschedule(services: Services, person: Person, broadcast_id: int, when: datetime) -> Broadcast:
+    broadcast = await changeable(services, person, broadcast_id)
+    now = services.clock.now()
+    async with services.store.write() as tx:
+        if not await tx.broadcasts.reschedule(broadcast.id, when):
+            current = await tx.broadcasts.get(broadcast.id)
+            raise BroadcastError(gone_text(current or broadcast))
+        await tx.audit.record(person.key, "broadcast.rescheduled", broadcast.batch, now, to_db(when))
+    services.wake(SCHEDULED)  # an earlier time than the one the scheduler is armed for
+    return await services.store.read.broadcasts.get(broadcast.id) or broadcast
+
+
+async def change_text(services: Services, person: Person, broadcast_id: int, text: str) -> Broadcast:
+    broadcast = await changeable(services, person, broadcast_id)
+    text = text.strip()
+    if not text or len(text) > MAX_TEXT:
+        raise BroadcastError(
+            _("The announcement must be 1 to {limit} characters long.").format(limit=MAX_TEXT)
+        )
+    now = services.clock.now()
+    async with services.store.write() as tx:
+        if not await tx.broadcasts.set_text(broadcast.id, text):
+            current = await tx.broadcasts.get(broadcast.id)
+            raise BroadcastError(gone_text(current or broadcast))
+        await tx.audit.record(
+            person.key, "broadcast.text_changed", broadcast.batch, now, f"{len(text)} chars"
+        )
+    return await services.store.read.broadcasts.get(broadcast.id) or broadcast
+
+
+async def cancel(services: Services, person: Person, broadcast_id: int) -> Broadcast:
+    broadcast = await changeable(services, person, broadcast_id)
+    now = services.clock.now()
+    async with services.store.write() as tx:
+        if not await tx.broadcasts.cancel(broadcast.id):
+            current = await tx.broadcasts.get(broadcast.id)
+            raise BroadcastError(gone_text(current or broadcast))
+        await tx.audit.record(person.key, "broadcast.cancelled", broadcast.batch, now)
+    return broadcast
+
+
+async def scheduled_for(services: Services, person: Person) -> list[Broadcast]:
+    """Announcements set for later that this person may change: their area's (all for admins)."""
+    return await services.store.read.broadcasts.scheduled(person.scope().path)
+
+
+async def recent_for(services: Services, person: Person, limit: int = 5) -> list[Broadcast]:
+    """The latest announcements of this person's area that have gone out (or are going out)."""
+    found = await services.store.read.broadcasts.recent(limit * 4, person.scope().path)
+    return [b for b in found if b.state in ("sending", "done")][:limit]
 
 
 async def finish_if_complete(services: Services, broadcast: Broadcast) -> bool:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bot import i18n
 from bot.context import Role, Turn
 from bot.feature import DataSection, Feature, Lazy
 from bot.i18n import N_, _
 from bot.router import Command, Router
+from bot.scheduler import DueWork
+from bot.services import Services
 from bot.text import esc
 from handlers.declaration import review
 from handlers.declaration.commands import make_handlers
 from handlers.declaration.criteria import Criteria, CriteriaError, load_criteria
 from handlers.declaration.flows import DeclarationFlow
+from handlers.declaration.notices import DeclarationDigest
 from handlers.declaration.render import action_label, status_label, summary_lines
 from handlers.declaration.service import current_year
 
@@ -59,6 +64,10 @@ class DeclarationFeature(Feature):
             )
         )
         router.on_payload("rev", review_button)
+
+    def due_work(self, services: Services) -> Sequence[DueWork[Any]]:
+        # Once a day, officers of the areas above the nearest ones get a digest of what was sent.
+        return (DeclarationDigest(services),)
 
     async def personal_data(self, turn: Turn) -> DataSection:
         user = turn.person.user

@@ -20,10 +20,12 @@ from handlers.declaration.criteria import Criteria
 from handlers.declaration.render import (
     action_label,
     assessment_lines,
+    changes_lines,
     outcomes_of,
     status_label,
     summary_lines,
 )
+from storage.declarations import Declaration, HistoryEntry
 
 PAGE_SIZE = 5
 BACK = ("@back", "@list")
@@ -90,7 +92,10 @@ async def show_one(turn: Turn, criteria: Criteria, declaration_id: int) -> None:
     ]
     if item.status == "returned" and item.review_reason:
         lines.append(_("The officer's reason: {reason}").format(reason=esc(item.review_reason)))
-    lines += summary_lines(item.data, ", ".join(esc(a.name) for a in reversed(chain)), item.year)
+    where = ", ".join(esc(a.name) for a in reversed(chain))
+    history = await store.declarations.history(item.id)
+    lines += await _changes(turn, item, history, where)
+    lines += summary_lines(item.data, where, item.year)
     twins = await store.declarations.same_head(item.year, item.area_id, fold(item.head_name), item.id)
     if twins:
         lines.append(
@@ -108,7 +113,6 @@ async def show_one(turn: Turn, criteria: Criteria, declaration_id: int) -> None:
             )
         )
     )
-    history = await store.declarations.history(item.id)
     entries = [
         _("• {when}: {action} (version {version})").format(
             when=i18n.fmt_datetime(h.at), action=action_label(h.action), version=h.version
@@ -125,6 +129,46 @@ async def show_one(turn: Turn, criteria: Criteria, declaration_id: int) -> None:
             *buttons,
         ]
     turn.say(_("<b>History of changes</b>") + "\n" + "\n".join(entries), buttons)
+
+
+def _base(item: Declaration, history: list[HistoryEntry]) -> tuple[HistoryEntry, HistoryEntry | None] | None:
+    """The version to compare the current one with: the last one an officer returned, else the
+    one before; with that return (None when it was not returned). None for a first version."""
+    if item.version <= 1:
+        return None
+    sent = {h.version: h for h in history if h.data is not None}
+    returned = [h for h in history if h.action == "returned" and h.version < item.version]
+    base = returned[-1].version if returned and returned[-1].version in sent else item.version - 1
+    if base not in sent:
+        return None
+    return sent[base], (returned[-1] if returned and returned[-1].version == base else None)
+
+
+async def _changes(turn: Turn, item: Declaration, history: list[HistoryEntry], where: str) -> list[str]:
+    """For an amended declaration: what changed since the version an officer returned (or the
+    version before), so the officer need not compare two summaries."""
+    found = _base(item, history)
+    if found is None:
+        return []
+    base, returned = found
+    assert base.data is not None
+    old_area = str(base.data.get("a") or item.area_id)
+    old_where = where
+    if old_area != item.area_id:
+        old_chain = await turn.services.store.read.areas.ancestors(old_area)
+        old_where = ", ".join(esc(a.name) for a in reversed(old_chain)) or esc(old_area)
+    if returned is not None:
+        title = _("<b>What changed since version {version}</b>, which was returned on {when}:").format(
+            version=base.version, when=i18n.fmt_datetime(returned.at)
+        )
+    else:
+        title = _("<b>What changed since version {version}</b> ({when}):").format(
+            version=base.version, when=i18n.fmt_datetime(base.at)
+        )
+    changes = changes_lines(base.data, item.data, old_where, where, item.year)
+    if not changes:
+        return [title, _("Nothing in the declared facts changed."), ""]
+    return [title, *changes, ""]
 
 
 async def report(turn: Turn, criteria: Criteria, result: service.Reviewed, declaration_id: int) -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot import i18n
 from bot.context import Person, Role
 from bot.delivery.notify import notify
 from bot.i18n import _
 from bot.model import Button, Reply
 from bot.services import Services
 from bot.text import esc, fold
+from handlers.declaration import notices
 from handlers.declaration.criteria import Criteria, Outcome
 from handlers.declaration.model import campaign_year, household_data
 from storage.declarations import Declaration
@@ -87,6 +89,8 @@ async def submit(services: Services, user: User, draft: dict[str, Any], criteria
             now=now,
             data=data,
         )
+        # The officers nearest to the family hear of it now; those above, in the daily digest.
+        await notices.tell_officers(tx, declaration, action, user, now)
         await tx.audit.record(
             user.key,
             f"declaration.{action}",
@@ -94,15 +98,24 @@ async def submit(services: Services, user: User, draft: dict[str, Any], criteria
             now,
             f"year {declaration.year}, version {declaration.version}",
         )
+    services.wake_delivery()
     return Submitted(declaration, outcomes)
 
 
-def _review_notice(declaration: Declaration, decision: str, reason: str | None) -> Reply:
+def _review_notice(declaration: Declaration, decision: str, reason: str | None, area: str) -> Reply:
     if decision == "approved":
         text = _(
-            "Good news: the study promotion officer has checked and confirmed your household's "
-            "“Gia đình học tập” declaration for {year}. Thank you for your family's learning!"
-        ).format(year=declaration.year)
+            "The study promotion officer has checked your household's declaration for {year} and "
+            "confirmed the facts in it: head of household {head}, {members} members, {area}.\n"
+            "This is not yet the “Gia đình học tập” title. Next, the study promotion group of your "
+            "village reviews the households at its meeting (bình xét), usually at the end of the year; "
+            "the title is then recognised at the commune/ward level."
+        ).format(
+            year=declaration.year,
+            head=esc(declaration.head_name),
+            members=i18n.fmt_number(len(declaration.data.get("m", []))),
+            area=esc(area),
+        )
     else:
         text = _(
             "The study promotion officer has returned your household's declaration for {year} "
@@ -165,7 +178,7 @@ async def review(
                 tx,
                 family,
                 f"review:{done.id}:{done.version}",
-                lambda: _review_notice(done, decision, reason),
+                lambda: _review_notice(done, decision, reason, area.name),
                 now,
                 kind="notice",
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot import accounts, i18n
 from bot.context import Turn
+from bot.help import asks_for_family
 from bot.i18n import _
 from bot.model import Button
 from bot.router import CommandHandler
@@ -34,7 +35,7 @@ def make_start(consent: Consent) -> tuple[CommandHandler, CommandHandler]:
         if turn.person.user is None:
             consent.show_notice(turn)
             return
-        show_help(turn)
+        show_help(turn, as_family=asks_for_family(args))
 
     return start_command, help_command
 

@@ -13,9 +13,10 @@ from bot.text import esc
 CONFIRM_AREA = Confirm(N_("Yes, that is right"), N_("No, choose again"))
 
 
-def show_help(turn: Turn) -> None:
-    """What this person's role can do (also shown after onboarding)."""
-    turn.say(help_text(turn))
+def show_help(turn: Turn, as_family: bool = False) -> None:
+    """What this person's role can do (also shown after onboarding); ``as_family``: an officer
+    asked for the family's commands (/trogiup giadinh)."""
+    turn.say(help_text(turn, as_family))
 
 
 class AreaFlow(StepFlow):

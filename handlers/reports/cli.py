@@ -65,7 +65,7 @@ async def run(args: argparse.Namespace, services: Services) -> int:
         elif args.format == "csv":
             data = to_csv(report)
         elif args.format == "xlsx":
-            data = to_xlsx(report)
+            data = to_xlsx(report, services.clock.now())
         else:
             data = render_png(report)
     output = args.output

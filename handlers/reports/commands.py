@@ -190,7 +190,7 @@ def _buttons(turn: Turn, report: WeeklyReport, weeks: int) -> list[list[Button]]
 
 async def export(turn: Turn, scope: Area | None, weeks: int) -> None:
     report = await build_report(turn.services, scope, weeks)
-    xlsx, csv_file = await asyncio.to_thread(attachments, report)
+    xlsx, csv_file = await asyncio.to_thread(attachments, report, turn.services.clock.now())
     title = _("<b>Weekly figures — {area}</b>").format(area=esc(report.title))
     turn.add(
         Reply(

@@ -1,7 +1,9 @@
 """The report as files: CSV (UTF-8 with BOM, for Excel on Windows) and XLSX (a sheet per breakdown).
 
-Files carry plain numbers (no thousands separators) and every measure, returned declarations
-included; the chat shows the formatted, shorter view.
+Files carry plain numbers (no thousands separators) and the same measures as the chat table and
+the chart. Each sheet starts with a heading — the area, the period, when it was made — then the
+table with a filter on its rows; the total row sits below the filtered range, so sorting or
+filtering never moves it into the data.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ import csv
 import io
 import re
 from collections.abc import Iterator, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.i18n import _
+from bot import i18n
+from bot.i18n import _, ngettext
 from bot.model import Attachment
 from handlers.reports.model import MEASURES, Series, WeeklyReport
 from handlers.reports.render import channel_name
@@ -103,12 +106,29 @@ def to_csv(report: WeeklyReport) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def _sheets(report: WeeklyReport) -> Iterator[tuple[str, list[str], list[Row]]]:
-    yield (_("By week"), *by_week(report))
+def _sheets(report: WeeklyReport) -> Iterator[tuple[str, list[str], list[Row], int]]:
+    """(title, header, rows, how many rows at the end are totals)."""
+    yield (_("By week"), *by_week(report), 1)
     if report.parts:
-        yield (_("By area"), *by_area(report))
-        yield (_("By area and week"), *by_area_and_week(report))
-    yield (_("By channel"), *by_channel(report))
+        yield (_("By area"), *by_area(report), 1)
+        yield (_("By area and week"), *by_area_and_week(report), 0)
+    yield (_("By channel"), *by_channel(report), 0)
+
+
+def heading(report: WeeklyReport, generated: datetime) -> list[str]:
+    """The lines above every sheet's table: what, where, which weeks, when it was made."""
+    count = len(report.weeks)
+    return [
+        _("Weekly figures — {area}").format(area=report.title),
+        ngettext(
+            "{n} week: from {first} to {last} (weeks from Monday to Sunday)",
+            "{n} weeks: from {first} to {last} (weeks from Monday to Sunday)",
+            count,
+        ).format(n=count, first=i18n.fmt_date(report.first_day), last=i18n.fmt_date(report.last_day)),
+        _("Made at {when} ({zone}). Counts are anonymous: deleting a person's data keeps them.").format(
+            when=i18n.fmt_datetime(generated), zone=str(i18n.local_time(generated).tzinfo)
+        ),
+    ]
 
 
 def _width(value: str | int | date) -> int:
@@ -119,8 +139,9 @@ def _width(value: str | int | date) -> int:
     return len(value)
 
 
-def to_xlsx(report: WeeklyReport) -> bytes:
-    """A workbook with a sheet per breakdown: bold frozen header row, filters, fitted column widths."""
+def to_xlsx(report: WeeklyReport, generated: datetime | None = None) -> bytes:
+    """A workbook with a sheet per breakdown: a heading, a bold frozen header row, a filter on the
+    data rows only (the total row below it), fitted column widths."""
     # Imported here: only exports need openpyxl.
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -129,22 +150,37 @@ def to_xlsx(report: WeeklyReport) -> bytes:
     book.remove(book.active)
     book.properties.title = _("Weekly figures — {area}").format(area=report.title)
     bold = Font(bold=True)
-    for title, header, rows in _sheets(report):
+    lines = heading(report, generated or datetime.now(UTC))
+    for title, header, rows, totals in _sheets(report):
         sheet = book.create_sheet(_sheet_title(title))
+        for index, line in enumerate(lines):
+            sheet.append([line])
+            sheet.cell(row=index + 1, column=1).font = Font(bold=index == 0, size=13 if index == 0 else 11)
+        sheet.append([])
+        first = len(lines) + 2  # the header row
         sheet.append(header)
-        for cell in sheet[1]:
+        for cell in sheet[first]:
             cell.font = bold
-        for row in rows:
+        data, total_rows = rows[: len(rows) - totals], rows[len(rows) - totals :]
+        for row in data:
             sheet.append(row)
-        for row_cells in sheet.iter_rows(min_row=2):
+        last = first + len(data)
+        if total_rows:
+            sheet.append([])  # a gap: Excel never takes the total row for more data
+        for row in total_rows:
+            sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                cell.font = bold
+        for row_cells in sheet.iter_rows(min_row=first + 1):
             for cell in row_cells:
                 if isinstance(cell.value, date):
                     cell.number_format = "DD/MM/YYYY"
                 elif isinstance(cell.value, int):
                     cell.number_format = "#,##0"
         _fit_columns(sheet, header, rows)
-        sheet.freeze_panes = "A2"
-        sheet.auto_filter.ref = sheet.dimensions
+        sheet.freeze_panes = f"A{first + 1}"
+        sheet.auto_filter.ref = f"A{first}:{get_column_letter(len(header))}{last}"
+        sheet.print_title_rows = f"{first}:{first}"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -155,18 +191,22 @@ def _sheet_title(title: str) -> str:
     return re.sub(r"[\[\]:*?/\\]", "-", title)[:31]
 
 
-def _fit_columns(sheet: Worksheet, header: Sequence[str], rows: Sequence[Row]) -> None:
-    from openpyxl.utils import get_column_letter
+def get_column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter as letter
 
+    return str(letter(index))
+
+
+def _fit_columns(sheet: Worksheet, header: Sequence[str], rows: Sequence[Row]) -> None:
     for index, name in enumerate(header):
         widest = max([len(name), *(_width(row[index]) for row in rows)])
         sheet.column_dimensions[get_column_letter(index + 1)].width = min(widest + 2, MAX_COLUMN_WIDTH)
 
 
-def attachments(report: WeeklyReport) -> tuple[Attachment, Attachment]:
+def attachments(report: WeeklyReport, generated: datetime | None = None) -> tuple[Attachment, Attachment]:
     """(XLSX, CSV) attachments of the report."""
     stem = file_stem(report)
     return (
-        Attachment(f"{stem}.xlsx", to_xlsx(report), XLSX_MIME),
+        Attachment(f"{stem}.xlsx", to_xlsx(report, generated), XLSX_MIME),
         Attachment(f"{stem}.csv", to_csv(report), CSV_MIME),
     )

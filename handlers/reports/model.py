@@ -15,18 +15,20 @@ class Measure:
     kind: str  # the event kind counted
     short: str  # column header in the chat table: a few letters (marked with N_)
     label: str  # full name for legends and file headers (marked with N_)
-    in_chat: bool = True  # shown in the chat table and chart (files carry every measure)
 
 
+# The chat table, the chart and the files show the same measures, in this order. A sign-up that
+# goes onto a waiting list is counted as waiting; it counts as a sign-up when a place frees up.
 MEASURES = (
     Measure("user.registered", N_("New"), N_("New people")),
     Measure("declaration.submitted", N_("Decl"), N_("Declarations submitted")),
     Measure("declaration.approved", N_("Appr"), N_("Declarations approved")),
-    Measure("declaration.returned", N_("Ret"), N_("Declarations returned"), in_chat=False),
-    Measure("training.signup", N_("Train"), N_("Training sign-ups")),
+    Measure("declaration.returned", N_("Ret"), N_("Declarations returned")),
+    Measure("training.signup", N_("Train"), N_("Training sign-ups (with a place)")),
+    Measure("training.waiting", N_("Wait"), N_("Put on a waiting list")),
     Measure("training.cancel", N_("Canc"), N_("Training cancellations")),
 )
-CHAT_MEASURES = tuple(m for m in MEASURES if m.in_chat)
+CHAT_MEASURES = MEASURES
 KINDS = frozenset(m.kind for m in MEASURES)
 
 

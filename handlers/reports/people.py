@@ -25,9 +25,21 @@ async def people_command(turn: Turn, args: str) -> None:
         title = esc(scope.name)
     lines = [_("<b>People who joined the bot — {area}</b>").format(area=title)]
     lines.append(_("Total: {count}").format(count=i18n.fmt_number(total)))
+    listed = 0
     for part in parts:
         if not person.can_see(part):
             continue
         count = await store.users.count(part.path)
+        listed += count
         lines.append(f"• {esc(part.name)}: {i18n.fmt_number(count)}")
+    # Whoever lives in the area itself (no village chosen: officers often do) or, for the whole
+    # bot, in no area yet: a line of its own, so the lines add up to the total.
+    rest = total - listed
+    if rest > 0 and parts:
+        label = (
+            _("no area chosen yet")
+            if scope is None
+            else _("in {area} itself, no village or group chosen").format(area=esc(scope.name))
+        )
+        lines.append(f"• {label}: {i18n.fmt_number(rest)}")
     turn.say("\n".join(lines))

@@ -15,7 +15,7 @@ from handlers.reports.model import CHAT_MEASURES, Measure, Series, WeeklyReport
 MIN_NUMBER_WIDTH = 3
 # A Telegram message holds 4,096 characters and a table must not be split across two messages.
 MAX_CHAT_AREAS = 60
-NAME_WIDTH = 14  # area names in the breakdown table: phone screens fit about 36 monospace characters
+NAME_WIDTH = 12  # area names in the breakdown table: phone screens fit about 36 monospace characters
 
 # Administrative prefixes shortened in narrow columns (the full name is in files and buttons).
 _PREFIXES = (
@@ -124,6 +124,8 @@ def breakdown_text(report: WeeklyReport, monospace: bool = True) -> str:
         header = [_("Area"), *(_(m.short) for m in measures)]
         shown = report.parts[:MAX_CHAT_AREAS]
         rows = [[short_name(p.label) if monospace else p.label, *_numbers(p.series, measures)] for p in shown]
+        if len(shown) == len(report.parts):  # the rows above add up to it
+            rows.append([_("Total"), *_numbers(report.total, measures)])
         count = len(report.weeks)
         title = ngettext("By area (total of {n} week)", "By area (total of {n} weeks)", count).format(n=count)
         lines.append(f"<b>{esc(title)}</b>")

@@ -30,7 +30,7 @@ AUDIENCE_WORDS = {
 }
 _WHEN_HINTS = {
     "no_date": N_("I could not find the date. Please write it like 28/11 8h30."),
-    "no_time": N_("Please add the time, for example 28/11 8h30."),
+    "no_time": N_("Please add the time, for example 28/11 8h30 or 8h30 28/11."),
     "bad_date": N_("That date does not exist. Please check the day and month, e.g. 28/11."),
     "bad_time": N_("That time does not exist. Please write it like 8h30 or 14:00."),
 }

@@ -97,7 +97,7 @@ class SessionFlow(StepFlow):
         return await self._next(turn, "title")
 
     async def ask_start(self, turn: Turn) -> None:
-        turn.say(_("When does it start? Type the date and time, for example 28/11 8h30 or 28/11/2026 14:00."))
+        turn.say(_("When does it start? Type the date and time, for example 28/11 8h30 or 8h30 28/11."))
 
     async def on_start(self, turn: Turn, answer: Answer) -> str:
         services = turn.services

@@ -95,7 +95,10 @@ async def sign_up(services: Services, user: User, session_id: int) -> SignupResu
         await signups.put(session_id, user.id, status, now)
         if status == "confirmed":
             await _schedule(tx, session, user.id, now, tz)
-        await tx.events.record("training.signup", user.area_id, user.channel, now)
+        # Reports count a place taken as a sign-up, a place waited for as "waiting" (the sign-up
+        # is counted when the person moves up into a place).
+        kind = "training.signup" if status == "confirmed" else "training.waiting"
+        await tx.events.record(kind, user.area_id, user.channel, now)
         position = await signups.waiting_position(session_id, user.id) if status == "waiting" else None
     services.wake_delivery()  # someone may have been promoted and told
     services.wake(REMINDERS)  # a new reminder may be due before the next sweep
@@ -161,6 +164,7 @@ async def _fill_places(tx: Repos, session: TrainingSession, now: datetime, tz: Z
         await _schedule(tx, session, waiting.user_id, now, tz)
         user = await tx.users.by_id(waiting.user_id)
         if user is not None:
+            await tx.events.record("training.signup", user.area_id, user.channel, now)
             await notify(
                 tx,
                 user,

@@ -915,6 +915,8 @@ class FakeTelegram:
     def _menu_key(params: dict[str, Any]) -> tuple[str, str]:
         scope = params.get("scope")
         kind = scope.get("type", "default") if isinstance(scope, dict) else "default"
+        if kind == "chat" and isinstance(scope, dict):
+            kind = f"chat:{scope.get('chat_id')}"  # each chat has a menu of its own
         return kind, str(params.get("language_code") or "")
 
     def _set_commands(self, call: Call) -> bool:
