@@ -320,7 +320,7 @@ async def hold_polling_locks(runtime: Runtime, stack: AsyncExitStack) -> None:
     second poller with a conflict, so a second process polling the same token on this database is
     refused at start, with the way to run several (webhooks). The lock (``storage.locks``) is held
     until this process stops."""
-    from bot.channels.serve import StartError
+    from bot.channels.base import StartError
     from storage.locks import polling_lock_name
 
     settings = runtime.settings

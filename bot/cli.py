@@ -162,7 +162,7 @@ async def run_command(settings: Settings) -> int:
             file=sys.stderr,
         )
         return await chat_command(settings, "family", None, "", seed=True)
-    from bot.channels.serve import StartError
+    from bot.channels.base import StartError
     from bot.feature import DataError
     from storage.db import DatabaseInUse
 
@@ -170,8 +170,10 @@ async def run_command(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    serving = False
     try:
         async with bootstrap.serve(settings) as runtime:
+            serving = True
             if await runtime.services.store.read.areas.count() == 0:
                 log.warning(
                     "no areas are loaded, so people cannot finish onboarding: "
@@ -184,6 +186,16 @@ async def run_command(settings: Settings) -> int:
         return 1
     except DataError as exc:
         print(f"data file error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if serving:
+            raise
+        # Anything else that stops the start (a full disk, a refused port…): still one line; the
+        # details are in the log with --verbose.
+        log.debug("start-up failed", exc_info=True)
+        print(
+            f"start-up error: {type(exc).__name__}: {exc} (run with --verbose for details)", file=sys.stderr
+        )
         return 1
     return 0
 

@@ -20,6 +20,11 @@ def utf16_units(text: str) -> int:
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
+class StartError(Exception):
+    """A channel or the server could not start; the message is one line for the operator, naming
+    what to fix."""
+
+
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     buttons: bool  # inline buttons under a message; otherwise choices are written out as text

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from bot.channels.base import Channel
+from bot.channels.base import Channel, StartError
 from bot.channels.webhook import PublicFiles, WebhookServer
 from bot.config import Settings
 from bot.delivery.worker import ChannelLimits
@@ -23,10 +23,6 @@ from bot.router import Router
 from bot.services import Services
 
 log = logging.getLogger(__name__)
-
-
-class StartError(Exception):
-    """A channel or the server could not start; the message is one line for the operator."""
 
 
 BULK_SHARE = 0.8
@@ -108,7 +104,7 @@ async def serve_channels(settings: Settings, router: Router, services: Services)
                     f"(WEBHOOK_LISTEN/WEBHOOK_PORT): {exc.strerror or exc}"
                 ) from None
         for channel in running.channels.values():
-            await _start(channel)
+            await start_channel(channel)
         yield running
     finally:
         for channel in reversed(list(running.channels.values())):
@@ -120,7 +116,7 @@ async def serve_channels(settings: Settings, router: Router, services: Services)
             await running.server.stop()
 
 
-async def _start(channel: Channel) -> None:
+async def start_channel(channel: Channel) -> None:
     """Start one channel, turning a refused token or an unreachable API into one clear line."""
     from telegram.error import InvalidToken, TelegramError
 
@@ -128,6 +124,8 @@ async def _start(channel: Channel) -> None:
 
     try:
         await channel.start()
+    except StartError:
+        raise
     except InvalidToken:
         raise StartError("Telegram refused TELEGRAM_BOT_TOKEN: check the token BotFather gave you") from None
     except ZaloApiError as exc:

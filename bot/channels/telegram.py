@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import warnings
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
 
@@ -45,7 +46,7 @@ from telegram.error import RetryAfter as TelegramRetryAfter
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot import i18n
-from bot.channels.base import Capabilities, Shown, shown
+from bot.channels.base import Capabilities, Shown, StartError, shown
 from bot.channels.webhook import Endpoint, InvalidUpdate
 from bot.config import Settings
 from bot.delivery.errors import Ambiguous, PermanentFailure, RetryAfter, TemporaryFailure, Unreachable
@@ -393,19 +394,50 @@ class TelegramChannel:
             await asyncio.sleep(POLL_BACKOFF[min(failures, len(POLL_BACKOFF)) - 1])
 
     async def start(self) -> None:
-        await self.app.initialize()
-        await self._post_init(self.app)  # command menu, deep links
+        try:
+            await self.app.initialize()  # getMe: the one call whose 401/404 means a wrong token
+        except InvalidToken:
+            raise StartError(
+                "Telegram refused TELEGRAM_BOT_TOKEN (getMe): check the token BotFather gave you"
+            ) from None
+        except TelegramError as exc:
+            raise StartError(
+                f"Telegram Bot API error on getMe: {exc}; check TELEGRAM_BASE_URL and the network"
+            ) from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StartError(
+                f"the Bot API at TELEGRAM_BASE_URL answered getMe with something that is not a bot "
+                f"({type(exc).__name__}); check TELEGRAM_BASE_URL"
+            ) from None
+        try:
+            await self._post_init(self.app)  # command menu, deep links
+        except TelegramError as exc:  # a menu is a convenience: the bot works without it
+            log.warning("telegram: the command menu was not set (%s); the bot runs without it", _why(exc))
         await self.inbox.start()  # what was stored before a restart is handled first
         self._started = True
         if self.webhook_url:
-            await self.app.bot.set_webhook(
-                self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
+            await self._required(
+                "setWebhook",
+                self.app.bot.set_webhook(
+                    self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
+                ),
+                "check TELEGRAM_WEBHOOK_URL (a public HTTPS URL on port 443, 80, 88 or 8443)",
             )
             log.info("telegram: webhook set for @%s", self.app.bot.username)
             return
-        await self.app.bot.delete_webhook()  # polling and a webhook exclude each other
+        # Polling and a webhook exclude each other.
+        await self._required("deleteWebhook", self.app.bot.delete_webhook(), "check TELEGRAM_BASE_URL")
         self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
         log.info("telegram: polling as @%s", self.app.bot.username)
+
+    @staticmethod
+    async def _required(method: str, call: Awaitable[object], hint: str) -> None:
+        """A start-up call the bot cannot run without: its failure is one line naming the call (a
+        404 here is a wrong URL, not a wrong token: getMe has already accepted the token)."""
+        try:
+            await call
+        except TelegramError as exc:
+            raise StartError(f"Telegram Bot API error on {method}: {_why(exc)}; {hint}") from None
 
     async def stop(self) -> None:
         if self._poller is not None:
@@ -423,6 +455,13 @@ class TelegramChannel:
         self._started = False
         await self.inbox.stop()
         await self.app.shutdown()
+
+
+def _why(exc: TelegramError) -> str:
+    """PTB maps HTTP 401 and 404 to InvalidToken; after getMe has succeeded a 404 is a wrong URL."""
+    if isinstance(exc, InvalidToken):
+        return "not found (404) or not authorised (401)"
+    return str(exc) or type(exc).__name__
 
 
 def retry_seconds(exc: TelegramRetryAfter) -> float:
