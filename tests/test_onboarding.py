@@ -42,7 +42,7 @@ async def test_bad_input_reasks_the_same_step(app: Runtime, chat: Transcript) ->
     await chat.send("/start")
     await chat.send("1")
     text = await chat.send("99")
-    assert "không tìm thấy" in text
+    assert "Danh sách không có số 99. Xin chọn một số từ 1 đến 9" in text
     assert "phường/xã nào" in text
     await chat.send("1")
     text = await chat.send("sao hoa")
