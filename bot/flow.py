@@ -29,7 +29,6 @@ from bot.choice import (
     several,
     translated,
     words,
-    yes_no_options,
 )
 from bot.context import Answer, Turn
 from bot.i18n import _
@@ -209,12 +208,6 @@ class Confirm:
         """True for yes, False for no; ``NotChosen`` for anything else."""
         hint = _("Please answer yes or no (or tap a button).")
         return choose(turn, self.step, self.options(), hint).key == "yes"
-
-
-def yes_no(answer: Answer, step: str) -> bool | None:
-    """A yes/no answer by button (``step:yes``/``step:no``) or typed words; None if neither."""
-    found = pick(step, answer, yes_no_options(_("Yes"), _("No")))
-    return None if found is None else found.key == "yes"
 
 
 NONE_KEY = "+none"
