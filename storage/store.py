@@ -13,7 +13,7 @@ from storage.conversations import ConversationsRepo
 from storage.db import Database
 from storage.declarations import DeclarationsRepo
 from storage.events import EventsRepo
-from storage.invites import InvitesRepo
+from storage.invites import InvitesRepo, PendingInvitesRepo
 from storage.outbox import OutboxRepo
 from storage.questions import QuestionsRepo
 from storage.reports import ReportsRepo
@@ -49,6 +49,7 @@ class Repos:
         self.areas = AreasRepo(conn)
         self.users = UsersRepo(conn)
         self.invites = InvitesRepo(conn)
+        self.pending_invites = PendingInvitesRepo(conn)
         self.conversations = ConversationsRepo(conn)
         self.audit = AuditRepo(conn)
         self.events = EventsRepo(conn)
