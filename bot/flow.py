@@ -116,7 +116,7 @@ class StepFlow:
 
     def stop(self, turn: Turn) -> None:
         """Stop on "thôi, không khai nữa": the flow ends, and what was entered waits beside it with
-        a choice to go on where it was (``resume``), until another flow starts."""
+        a choice to go on where it was (``GO_ON``, read by the router), until another flow starts."""
         state = turn.state
         kept = {"flow": self.name, "step": state.step or self.first_step, "draft": state.draft}
         state.clear_flow()
@@ -252,6 +252,7 @@ class Checklist:
         ]
         if chosen:
             lines.append(_("Chosen: {list}").format(list=self._names(shown, chosen)))
+            lines.append(_("To keep them, type “xong”; numbers you type now replace them."))
         turn.say("\n".join(lines), marked, replace=ticked and not payload.endswith(DONE_KEY))
 
     @staticmethod
