@@ -15,6 +15,7 @@ from storage.invites import Invite
 from storage.users import User
 
 INVITE_DAYS = 7
+PENDING_INVITE = timedelta(days=1)  # how long a code sent before consent waits for the answer
 ROLES = ("officer", "admin")
 
 
@@ -82,6 +83,26 @@ async def create_invite(
         )
         await tx.audit.record(by, "invite.created", invite.code, now, f"{role} {area_id or ''}".strip())
     return invite
+
+
+async def keep_pending_invite(services: Services, key: str, code: str) -> None:
+    """An invite code sent with /start before consent, kept a day for the consent answer —
+    across a restart and whichever process answers — under a hash of ``key``: nothing about the
+    person is stored before consent."""
+    now = services.clock.now()
+    async with services.store.write() as tx:
+        await tx.pending_invites.keep(key, code, now, now + PENDING_INVITE)
+
+
+async def pending_invite(services: Services, key: str) -> str:
+    """The code kept for ``key`` (``keep_pending_invite``), or ""."""
+    return await services.store.read.pending_invites.code_for(key, services.clock.now()) or ""
+
+
+async def forget_pending_invite(services: Services, key: str) -> None:
+    """The consent was answered: the code kept for ``key`` goes (applied, or declined)."""
+    async with services.store.write() as tx:
+        await tx.pending_invites.forget(key, services.clock.now())
 
 
 async def claim_invite(services: Services, user: User, code: str) -> InviteResult:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from bot import i18n
 from bot.choice import Match, Menu, looks_like_a_choice, match, number_in, words
 from bot.context import Forbidden, Person, Role, Turn
-from bot.flow import StepFlow
+from bot.flow import GO_ON, RESUME_KEY, StepFlow, go_on_button
 from bot.i18n import N_, _
 from bot.locks import KeyedLocks
 from bot.model import Incoming, Reply
@@ -93,6 +93,7 @@ class Router:
         self._locks = KeyedLocks()
         self._layout = HelpLayout()
         self._menus_set: dict[str, tuple[Role, str]] = {}  # person → the chat menu last set
+        self.payload_handlers[GO_ON.split(":", 1)[0]] = self._resume
 
     # -- registration (features' register methods, called by bot.bootstrap) -----------------
     def set_guest_chain(self, *handlers: GuestHandler) -> None:
@@ -300,6 +301,9 @@ class Router:
             if msg.payload is None and words().is_stop(text):
                 await self.run_command(turn, "huy", "")
                 return
+            if msg.payload == GO_ON:  # "go on" after an unknown command: the step again
+                await flow.ask(turn)
+                return
             await flow.handle(turn)
             return
         if state.flow:  # a flow or step that no longer exists (after an upgrade): drop it
@@ -346,6 +350,17 @@ class Router:
             return True
         return False
 
+    async def _resume(self, turn: Turn) -> None:
+        """ "Go on" outside a form: back to the step of the one stopped on "thôi…" (``StepFlow.stop``)."""
+        kept = turn.state.draft.pop(RESUME_KEY, None)
+        flow = self.flows.get(kept.get("flow", "")) if isinstance(kept, dict) else None
+        if kept is None or flow is None or not flow.has_step(kept.get("step")):
+            turn.say(_("That button is no longer active. Here is what you can do now:"))
+            await self.run_command(turn, "help", "")
+            return
+        turn.state.flow, turn.state.step, turn.state.draft = flow.name, kept["step"], dict(kept["draft"])
+        await flow.ask(turn)
+
     async def guest(self, turn: Turn) -> None:
         """A message from someone without consent: the first handler of the chain that answers."""
         for handler in self._guests:
@@ -367,10 +382,16 @@ class Router:
             turn.say(_("I do not know the command /{name}.").format(name=name))
             if "help" in self.commands:
                 await self.commands["help"].handler(turn, "")
-            # The help replaced the form's question on screen: ask it again.
+            # The form's question is off screen now, and a number typed next must not answer it
+            # unseen: "go on" shows it again.
             active = self._active(turn.state)
             if active is not None and turn.person.user is not None:
-                await active.ask(turn)
+                turn.say(
+                    _(
+                        "You are in the middle of: {title}. Choose “Go on” to continue, or type /huy to stop."
+                    ).format(title=_(active.title)),
+                    [go_on_button()],
+                )
             return
         if turn.person.role < command.role:
             if turn.person.role == Role.GUEST:

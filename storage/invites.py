@@ -1,7 +1,8 @@
-"""One-time invite codes that grant a role for an area."""
+"""One-time invite codes that grant a role for an area, and codes sent before consent."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,3 +77,40 @@ class InvitesRepo:
             (to_db(now),),
         )
         return [_invite(r) for r in rows]
+
+
+def key_hash(key: str) -> str:
+    """What ``pending_invites`` keeps of a person's channel key: a SHA-256, never the key."""
+    return hashlib.sha256(f"pending-invite:{key}".encode()).hexdigest()
+
+
+class PendingInvitesRepo:
+    """Invite codes sent with /start before consent: keyed by ``key_hash``, holding only the code
+    and when it lapses. Nothing about the person is stored before consent."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def keep(self, key: str, code: str, now: datetime, until: datetime) -> None:
+        """Remember ``code`` for ``key`` until ``until`` (a newer code replaces an older one);
+        codes that have lapsed, anyone's, are deleted on the way."""
+        await self.conn.execute("DELETE FROM pending_invites WHERE expires_at <= ?", (to_db(now),))
+        await self.conn.execute(
+            "INSERT INTO pending_invites (key_hash, code, expires_at) VALUES (?, ?, ?)"
+            " ON CONFLICT(key_hash) DO UPDATE SET code = excluded.code, expires_at = excluded.expires_at",
+            (key_hash(key), code, to_db(until)),
+        )
+
+    async def code_for(self, key: str, now: datetime) -> str | None:
+        """The code kept for ``key`` and not lapsed, or None."""
+        row = await self.conn.fetch_one(
+            "SELECT code FROM pending_invites WHERE key_hash = ? AND expires_at > ?",
+            (key_hash(key), to_db(now)),
+        )
+        return str(row["code"]) if row else None
+
+    async def forget(self, key: str, now: datetime) -> None:
+        """Delete the code kept for ``key`` (applied or declined), and every lapsed one."""
+        await self.conn.execute(
+            "DELETE FROM pending_invites WHERE key_hash = ? OR expires_at <= ?", (key_hash(key), to_db(now))
+        )

@@ -15,7 +15,7 @@ from storage.declarations import DeclarationsRepo
 from storage.digests import DigestsRepo
 from storage.events import EventsRepo
 from storage.inbox import InboxRepo, mark_current
-from storage.invites import InvitesRepo
+from storage.invites import InvitesRepo, PendingInvitesRepo
 from storage.outbox import OutboxRepo
 from storage.questions import QuestionsRepo
 from storage.reports import ReportsRepo
@@ -51,6 +51,7 @@ class Repos:
         self.areas = AreasRepo(conn)
         self.users = UsersRepo(conn)
         self.invites = InvitesRepo(conn)
+        self.pending_invites = PendingInvitesRepo(conn)
         self.conversations = ConversationsRepo(conn)
         self.audit = AuditRepo(conn)
         self.events = EventsRepo(conn)

@@ -64,6 +64,25 @@ MANAGER = [
     Option("p", "Về danh sách buổi", ("@back",)),
 ]
 REMINDER_SWITCH = [Option("off", "Tắt nhắc lịch", ("@off", "@no"))]
+SIGNED_UP = [
+    Option("tr:c:1", "Hủy đăng ký", ("huy dang ky", "huy cho", "khong di", "@cancel")),
+    Option("tr:p:0", "Quay lại danh sách", ("@back", "@list")),
+]
+RELATIONS = [
+    Option("spouse", "Vợ hoặc chồng", ("vo", "chong")),
+    Option("child", "Con", ("con", "con trai", "con gai")),
+    Option("grandchild", "Cháu", ("chau", "chau noi", "chau ngoai")),
+    Option("grandparent", "Ông hoặc bà", ("ong", "ong ba")),
+]
+MEMBERS = [
+    Option("0", "Chủ hộ, sinh năm 1980"),
+    Option("1", "Con, sinh năm 2015"),
+    Option("+add", "Thêm thành viên", ("them",)),
+]
+WHEN_TO_REMIND = [
+    Option("default", "Thường dùng: 1 ngày trước", ("@usual",)),
+    Option("none", "Không nhắc", ("@no", "khong nhac")),
+]
 
 ROWS = [
     # (what is shown, what is typed, what is chosen: a key, None, or "?" for "which one?")
@@ -147,6 +166,33 @@ ROWS = [
     (REMINDER_SWITCH, "off", "off"),
     (REMINDER_SWITCH, "tắt đi", "off"),
     (REMINDER_SWITCH, "khong nhac nua", "off"),
+    # Forms of address and polite frames are left out when the rest names a choice.
+    (SESSION_SCREEN, "cho bác đăng ký với nhé", "tr:s:1"),
+    (SESSION_SCREEN, "bac dang ky cho chau voi", "tr:s:1"),
+    (SESSION_SCREEN, "con đăng ký ạ", "tr:s:1"),
+    (CONSENT, "dc chau", "yes"),
+    (CONSENT, "dạ vâng, cháu đồng ý ạ", "yes"),
+    (CONSENT, "bac ko dong y dau", "no"),
+    (RELATIONS, "con", "child"),  # the menu's own word is no form of address here
+    (RELATIONS, "chau", "grandchild"),
+    (RELATIONS, "ông", "grandparent"),
+    # "không cần … nữa", "thôi, đừng … nữa": the modal and "nữa" change nothing.
+    (REMINDER_SWITCH, "ko can nhac nua", "off"),
+    (REMINDER_SWITCH, "thoi dung nhac nua", "off"),
+    (REMINDER_SWITCH, "không cần nhắc lịch nữa đâu", "off"),
+    # Negating what an option does never picks it, even when the option is a "no".
+    (REMINDER_SWITCH, "ko tat", None),
+    (REMINDER_SWITCH, "đừng tắt", None),
+    (SIGNED_UP, "ko huy", None),
+    (SIGNED_UP, "ko di nua", "tr:c:1"),
+    (SIGNED_UP, "thoi khong di nua", "tr:c:1"),
+    (BROADCAST_WHEN, "gui luon", "now"),
+    (WHEN_TO_REMIND, "nhu moi khi", "default"),
+    (WHEN_TO_REMIND, "ko can nhac", "none"),
+    # A number beyond the list names the one label with that number in its words.
+    (MEMBERS, "2015", "1"),
+    (MEMBERS, "1990", None),
+    (AREAS, "14", "tdp14"),
 ]
 
 
@@ -166,6 +212,7 @@ def test_a_number_not_on_the_list_or_on_no_list_picks_nothing() -> None:
     assert match("2", CONSENT, numbers=False).chosen is None
     assert match("số 2 ạ", CONSENT).chosen == CONSENT[1]
     assert number_in("chọn số 3") == 3 and number_in("1 3") is None and number_in("to 3") is None
+    assert number_in("cho bác số 2 nhé") == 2 and number_in("co 2") is None
 
 
 def test_yes_and_no_words_come_from_one_file() -> None:
@@ -194,6 +241,22 @@ def test_several_at_once() -> None:
     assert several("khong co muc nao", listed).keys == ("+none",)
     assert several("1 9", listed).unknown == ("9",)
     assert several("1 3", listed, numbers=False).keys == ()
+
+
+def test_an_answer_that_says_stop() -> None:
+    data = words()
+    for typed in (
+        "thôi",
+        "thoi, khong khai nua",
+        "khong khai nua",
+        "bác không làm nữa đâu",
+        "thôi ạ",
+        "thôi khỏi",
+    ):
+        assert data.quits(typed), typed
+    # Typed without accents, "thoi gian" is "thời gian" and "dung roi" is "đúng rồi": no stop.
+    for typed in ("1968", "ko biet", "khong", "bo qua", "thoi gian", "dung roi", "huy chuong"):
+        assert not data.quits(typed), typed
 
 
 def test_questions_and_attempts() -> None:

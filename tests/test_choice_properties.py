@@ -4,6 +4,8 @@ never submits a choice the text does not name, and never loses the step.
 "Names" is the least the matcher demands of any pick: the number of that choice in the list on
 screen, or a typed word that is (or starts, or is one typo from) a word of its label or aliases;
 for the "no" of a yes/no question, a negation ("ko xoá" is the no of "Có, xóa dữ liệu").
+A form is left only on a command, a stop word, or an answer that says "stop" ("thôi…"), and then
+what was entered is kept to go on with.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 from bot import i18n
 from bot.bootstrap import Runtime
 from bot.choice import Menu, Option, buttons, match, negates, number_in, touches, translated, words
+from bot.flow import RESUME_KEY
 from bot.model import Incoming
 from handlers.declaration.flows import SUMMARY_ACTIONS
 from handlers.privacy.commands import CONFIRM_DELETE
@@ -150,6 +153,12 @@ async def test_the_declaration_summary_submits_only_when_told_and_never_loses_th
     submitted = await store.declarations.for_user(user_id, 2026)
     if submitted is not None:
         chosen: str | None = "send"
+    elif state.flow is None:
+        assert words().quits(text), f"{text!r} lost the form"
+        kept = state.draft[RESUME_KEY]
+        assert (kept["flow"], kept["step"], kept["draft"]) == ("declare", "summary", DRAFT), text
+        event("summary: stopped, kept to go on with")
+        return
     else:
         assert state.flow == "declare", f"{text!r} lost the form"
         assert all(state.draft[k] == DRAFT[k] for k in ("h", "a", "m", "c", "e")), text
@@ -187,3 +196,35 @@ async def test_deleting_ones_data_happens_only_on_a_yes(app: Runtime, data: Any)
     else:
         event("delete: asked again")
         assert (state.flow, state.step) == ("delete", "confirm"), text
+
+
+CONDITIONS_SHOWN = ("books", "desk", "internet")  # the step "cond": 1-3, then 4 "none", 5 "Xong"
+
+
+@given(data=st.data())
+@PROPERTY
+async def test_a_typed_list_and_taps_give_the_same_choices(app: Runtime, data: Any) -> None:
+    """Several items typed in one message ("3 1", "1, 3 và 2") give the list that tapping the same
+    items one by one, then "Xong", gives — and the form goes on either way."""
+    picked = data.draw(st.lists(st.sampled_from(CONDITIONS_SHOWN), min_size=1, max_size=3, unique=True))
+    separator = data.draw(st.sampled_from([" ", ", ", ",", " và ", " va ", "; "]))
+    numbers = [str(CONDITIONS_SHOWN.index(key) + 1) for key in picked]
+    draft = {k: v for k, v in DRAFT.items() if k not in ("c", "e", "ret")}
+    results = []
+    for way in ("typed", "tapped"):
+        uid, user_id = await _person(app)
+        await _at_step(app, user_id, "declare", "comm", draft, Menu())
+        state = await app.services.store.read.conversations.load(user_id)
+        state.step = "cond"
+        async with app.services.store.write() as tx:
+            await tx.conversations.save(user_id, state, app.services.clock.now())
+        await app.router.replies_for(Incoming("console", uid, uid, text="/trogiup"))  # the list shown
+        if way == "typed":
+            await app.router.replies_for(Incoming("console", uid, uid, text=separator.join(numbers)))
+        else:
+            for key in [*picked, "+done"]:
+                await app.router.replies_for(Incoming("console", uid, uid, payload=f"cond:{key}"))
+        state = await app.services.store.read.conversations.load(user_id)
+        assert state.step == "comm", (way, numbers, state.step)
+        results.append(state.draft["c"])
+    assert results[0] == results[1] == picked, (numbers, separator, results)

@@ -37,7 +37,7 @@ def test_terminal_chat_onboards_with_demo_data_and_answers(tmp_path: Path) -> No
         ["dong y", "lien bao", "9", "2", "1", "co", "/lichhoc", "tieu chi gia dinh hoc tap", "/quit"],
     )
     assert "Bạn có đồng ý không?" in out
-    assert "Tôi không tìm thấy" in out  # "9" is not a village of Liên Bảo: asked again
+    assert "Danh sách không có số 9" in out  # "9" is not a village of Liên Bảo: asked again
     assert "Tổ dân phố 2, Phường Liên Bảo" in out
     assert "Xong rồi!" in out
     assert "Hội nghị tập huấn" in out  # the demo session

@@ -175,3 +175,42 @@ async def test_when_the_family_deletes_its_data_the_question_goes_too(app: Runti
     assert await app.services.store.read.questions.get(qid) is None
     officer = Transcript(app.router, "officer")
     assert "không còn nữa" in await officer.press(f"fq:{qid}")
+
+
+REPLY_CONFIRM_ROWS = [
+    # (typed at "Send this answer to the family?", what follows)
+    ("gui", "Đã gửi"),
+    ("ok gui di", "Đã gửi"),
+    ("1", "Đã gửi"),
+    ("viet lai", "gõ câu trả lời"),
+    ("sua", "gõ câu trả lời"),
+    ("ko gui", "gõ câu trả lời"),
+    ("2", "gõ câu trả lời"),
+    ("co le", "“có” hoặc “không”"),
+]
+
+
+async def test_the_reply_confirmation_typed(app: Runtime, chat: Transcript) -> None:
+    await chat.onboard()
+    officer = Transcript(app.router, "officer")
+    for typed, follows in REPLY_CONFIRM_ROWS:
+        qid = await hand_off(app, chat)
+        await officer.send("/huy")
+        await officer.press(f"fq:{qid}")
+        assert "Gửi câu trả lời này cho gia đình?" in await officer.send("Xin chờ thông báo của phường")
+        assert follows in await officer.send(typed), typed
+
+
+async def test_an_officer_no_longer_an_officer_is_refused_and_the_form_ends(
+    app: Runtime, chat: Transcript
+) -> None:
+    await chat.onboard()
+    qid = await hand_off(app, chat)
+    officer = Transcript(app.router, "officer")
+    await officer.press(f"fq:{qid}")
+    await officer.send("Câu trả lời")
+    await accounts.revoke_role(app.services, "console:officer", "officer", by="test")
+    assert "chỉ dành cho cán bộ" in await officer.send("gui")
+    user = await app.services.store.read.users.by_key("console:officer")
+    assert user is not None and (await app.services.store.read.conversations.load(user.id)).flow is None
+    assert not await due(app, "faq-answer:")

@@ -4,7 +4,7 @@ Each channel has a small driver that acts as one person and reads what the bot s
 
     text = await say(driver, "/start")           # type, then wait until the bot has answered
     text = await choose(driver, "Tôi đồng ý", 1)  # Telegram taps the button; the others type "1"
-    text = await choose_many(driver, ["Lớp tập huấn", "Đọc sách"], [1, 3])  # taps + "Xong", or "1 3" + "xong"
+    text = await choose_many(driver, ["Lớp tập huấn", "Đọc sách"], [1, 3])  # taps + "Xong", or typed "1 3"
 
 A choice names both its label and its number, and the driver checks that the bot shows that
 label at that place (as a button, or in the numbered list Zalo and the terminal get), so the
@@ -54,7 +54,8 @@ class Driver(Protocol):
         """Pick a choice: tap its button where there are buttons, else type its number."""
 
     async def choose_many(self, labels: list[str], numbers: list[int]) -> None:
-        """Tick several items of a multiple choice: tap each then "Xong", or type "1 3" then "xong"."""
+        """Choose several items of a multiple choice: tap each then "Xong", or type "1 3" (a typed
+        message is the whole answer)."""
 
     async def wait_reply(self) -> str:
         """Everything the bot sent since the last wait, once it has handled all that was sent."""
@@ -126,8 +127,7 @@ class ConsoleDriver:
     async def choose_many(self, labels: list[str], numbers: list[int]) -> None:
         for label, number in zip(labels, numbers, strict=True):
             check_number(self, label, number)
-        await self.send_text(" ".join(map(str, numbers)))  # ticks them all, as taps would
-        await self.send_text("xong")
+        await self.send_text(" ".join(map(str, numbers)))  # the whole answer, as taps and "Xong" give
 
     async def wait_reply(self) -> str:
         new, self._seen = self._written[self._seen :], len(self._written)
@@ -167,8 +167,7 @@ class ZaloDriver:
     async def choose_many(self, labels: list[str], numbers: list[int]) -> None:
         for label, number in zip(labels, numbers, strict=True):
             check_number(self, label, number)
-        await self.send_text(" ".join(map(str, numbers)))  # ticks them all, as taps would
-        await self.send_text("xong")
+        await self.send_text(" ".join(map(str, numbers)))  # the whole answer, as taps and "Xong" give
 
     async def wait_reply(self) -> str:
         await wait_until(lambda: self.zalo.processed >= self._sent)

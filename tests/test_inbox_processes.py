@@ -73,15 +73,13 @@ DECLARATION = [
     "1980",
     "khong",  # not studying now
     "co",  # can read and write
-    "3",  # reading
-    "xong",  # that is all (several may apply)
+    "3",  # reading (a typed list is the whole answer)
     "co",  # another member
     "con",
     "2015",
     "tieu hoc",
     "khong",  # nobody else
     "1",  # a bookshelf
-    "xong",
     "1",  # often at community events
     "bo qua",  # no note
     "gui",

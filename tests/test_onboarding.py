@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from bot import accounts
 from bot.bootstrap import Runtime, open_runtime
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.demo import seed_demo
 from tests.helpers import Transcript
 
 
@@ -42,7 +46,7 @@ async def test_bad_input_reasks_the_same_step(app: Runtime, chat: Transcript) ->
     await chat.send("/start")
     await chat.send("1")
     text = await chat.send("99")
-    assert "không tìm thấy" in text
+    assert "Danh sách không có số 99. Xin chọn một số từ 1 đến 9" in text
     assert "phường/xã nào" in text
     await chat.send("1")
     text = await chat.send("sao hoa")
@@ -65,6 +69,42 @@ async def test_restart_mid_flow_resumes(settings: Settings, clock: ManualClock) 
         chat = Transcript(second.router, "fam")
         text = await chat.send("1")  # first village of Tích Sơn
         assert "Tổ dân phố Vĩnh Thịnh, Phường Tích Sơn" in text
+
+
+async def test_an_invite_sent_before_consent_survives_a_restart(
+    settings: Settings, clock: ManualClock
+) -> None:
+    """/start CODE, the bot restarts (or another process answers), then "đồng ý": the invite is
+    applied. Until then only a hash of the chat key, the code and its expiry were stored."""
+    async with open_runtime(settings, clock) as first:
+        await seed_demo(first.services)
+        invite = await accounts.create_invite(first.services, "officer", "lien_bao", by="test")
+        assert "Bạn có đồng ý không?" in await Transcript(first.router, "cb").send(f"/start {invite.code}")
+        conn = first.services.store.read.conn
+        [row] = await conn.fetch_all("SELECT key_hash, code FROM pending_invites")
+        assert row[1] == invite.code and "console" not in row[0] and "cb" not in row[0]
+        assert await first.services.store.read.users.by_key("console:cb") is None
+    async with open_runtime(settings, clock) as second:
+        text = await Transcript(second.router, "cb").send("dong y")
+        assert "Bạn đã trở thành cán bộ khuyến học phụ trách: Phường Liên Bảo" in text
+        assert await second.services.store.read.conn.fetch_all("SELECT code FROM pending_invites") == []
+
+
+async def test_an_invite_sent_before_consent_goes_when_declined_or_a_day_old(
+    app: Runtime, clock: ManualClock
+) -> None:
+    invite = await accounts.create_invite(app.services, "officer", "lien_bao", by="test")
+    conn = app.services.store.read.conn
+    declining = Transcript(app.router, "no")
+    await declining.send(f"/start {invite.code}")
+    assert "không lưu gì" in await declining.send("ko dong y")
+    assert await conn.fetch_all("SELECT code FROM pending_invites") == []
+    late = Transcript(app.router, "late")
+    await late.send(f"/start {invite.code}")
+    clock.advance(timedelta(hours=25))
+    text = await late.send("dong y")
+    assert "phường/xã nào" in text and "cán bộ khuyến học phụ trách" not in text
+    assert await conn.fetch_all("SELECT code FROM pending_invites") == []
 
 
 async def test_family_cannot_run_officer_or_admin_commands(app: Runtime, chat: Transcript) -> None:

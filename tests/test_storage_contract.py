@@ -524,6 +524,25 @@ class TestStorageContract:
         assert sorted(await asyncio.gather(claim(a), claim(b))) == [False, True]
         assert await store.read.invites.list_open(NOW) == []
 
+    async def test_invite_codes_before_consent_keep_no_key_and_lapse(self, store: Store) -> None:
+        pending = store.read.pending_invites
+        async with store.write() as tx:
+            await tx.pending_invites.keep("zalo:123", "code1", NOW, NOW + timedelta(days=1))
+            await tx.pending_invites.keep("zalo:123", "code2", NOW, NOW + timedelta(days=1))  # replaces
+            await tx.pending_invites.keep("zalo:456", "code3", NOW, NOW + timedelta(hours=1))
+        assert await pending.code_for("zalo:123", NOW) == "code2"
+        assert await pending.code_for("zalo:456", NOW + timedelta(hours=2)) is None  # lapsed
+        rows = await store.read.conn.fetch_all("SELECT key_hash, code, expires_at FROM pending_invites")
+        assert len(rows) == 2 and all("123" not in r[0] and "456" not in r[0] for r in rows)
+        later = NOW + timedelta(hours=2)
+        async with store.write() as tx:  # keeping another deletes the lapsed ones
+            await tx.pending_invites.keep("zalo:789", "code4", later, later + timedelta(days=1))
+        assert len(await store.read.conn.fetch_all("SELECT code FROM pending_invites")) == 2
+        async with store.write() as tx:
+            await tx.pending_invites.forget("zalo:123", later)
+        assert await pending.code_for("zalo:123", later) is None
+        assert await pending.code_for("zalo:789", later) == "code4"
+
     async def test_conversation_state_and_audit(self, store: Store) -> None:
         from storage.conversations import ConversationState
 

@@ -49,8 +49,8 @@ MORE = (
     Option("done", N_("That is everyone"), ("@no", "@done", "khong con", "khong con ai", "het nguoi")),
 )
 YES_NO = (
-    Option("yes", N_("Yes"), ("@yes", "biet", "co biet")),
-    Option("no", N_("No"), ("@no", "khong biet", "chua biet")),
+    Option("yes", N_("Yes"), ("@yes", "biet", "co biet", "biet chu", "biet doc", "doc duoc", "viet duoc")),
+    Option("no", N_("No"), ("@no", "khong biet", "chua biet", "khong biet chu", "mu chu", "chua biet chu")),
 )
 AREA_CONFIRM = Confirm(N_("Yes, that is right"), N_("No, choose another"), step="area")
 SUMMARY_ACTIONS = (

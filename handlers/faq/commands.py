@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import i18n
-from bot.context import Role, Turn
+from bot.context import Turn
 from bot.feature import Lazy
 from bot.help import help_text
 from bot.i18n import _
@@ -200,9 +200,7 @@ class FaqHandlers:
 
     async def reply_button(self, turn: Turn) -> None:
         """``fq:<id>`` pressed by an officer: checked here, since payloads can be forged."""
-        if turn.person.role < Role.OFFICER:
-            turn.say(_("Sorry, this command is only for officers or administrators of the association."))
-            return
+        turn.person.require_officer()
         raw = (turn.msg.payload or "").partition(":")[2]
         question = await turn.services.store.read.questions.get(int(raw)) if raw.isdigit() else None
         if question is None:
@@ -223,13 +221,7 @@ class FaqHandlers:
 
     # -- officers and admins --------------------------------------------------------------------
     async def open_command(self, turn: Turn, args: str) -> None:
-        person = turn.person
-        if person.role == Role.OFFICER and person.officer_area is None:
-            turn.say(_("Your officer role has no area. Please ask the administrator."))
-            return
-        path = (
-            None if person.role == Role.ADMIN else person.officer_area.path if person.officer_area else None
-        )
+        path = turn.person.scope().path
         store = turn.services.store.read
         now = turn.services.clock.now()
         hours = handoff.answer_hours(turn.services.settings)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from bot.context import Answer, Role, Turn
-from bot.flow import DONE, Reask, StepFlow, yes_no
+from bot.context import Answer, Forbidden, Turn
+from bot.flow import DONE, Confirm, Reask, StepFlow
 from bot.i18n import N_, _
-from bot.model import Button
 from bot.text import esc
 from handlers.faq import handoff
 
 DRAFT_KEY = "faq_q"  # the last unsure question, kept outside flows so the handoff button can send it
+SEND_ANSWER = Confirm(
+    N_("Yes, send it"),
+    N_("No, let me rewrite it"),
+    yes_words=("@yes", "@send"),
+    no_words=("@no", "@edit", "viet lai", "rewrite"),
+)
 
 
 class AskFlow(StepFlow):
@@ -72,21 +77,19 @@ class ReplyFlow(StepFlow):
         return "confirm"
 
     async def ask_confirm(self, turn: Turn) -> None:
-        turn.say(
-            _("Send this answer to the family?\n\n{answer}").format(answer=esc(turn.state.draft["a"])),
-            [Button(_("Yes, send it"), "confirm:yes"), Button(_("No, let me rewrite it"), "confirm:no")],
+        SEND_ANSWER.ask(
+            turn, _("Send this answer to the family?\n\n{answer}").format(answer=esc(turn.state.draft["a"]))
         )
 
     async def on_confirm(self, turn: Turn, answer: Answer) -> str:
-        agreed = yes_no(answer, "confirm")
-        if agreed is None:
-            raise Reask(_("Please answer yes or no (or tap a button)."))
-        if not agreed:
+        if not SEND_ANSWER.answer(turn):
             turn.state.draft.pop("a", None)
             return "answer"
-        if turn.person.role < Role.OFFICER:
-            turn.say(_("Sorry, this command is only for officers or administrators of the association."))
-            return DONE
+        try:
+            turn.person.require_officer()
+        except Forbidden:
+            turn.state.clear_flow()  # no longer an officer: the refusal ends the form
+            raise
         outcome = await handoff.answer_question(
             turn.services, turn.person, int(turn.state.draft["q"]), turn.state.draft["a"]
         )

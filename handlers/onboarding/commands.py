@@ -19,7 +19,7 @@ def make_start(consent: Consent) -> tuple[CommandHandler, CommandHandler]:
     async def start_command(turn: Turn, args: str) -> None:
         code = args.strip().split(" ")[0] if args.strip() else ""
         if turn.person.user is None:
-            consent.show_notice(turn, code[:40])
+            await consent.show_notice(turn, code[:40])
             return
         if code:
             await apply_invite(turn, code)
@@ -33,7 +33,7 @@ def make_start(consent: Consent) -> tuple[CommandHandler, CommandHandler]:
 
     async def help_command(turn: Turn, args: str) -> None:
         if turn.person.user is None:
-            consent.show_notice(turn)
+            await consent.show_notice(turn)
             return
         show_help(turn, as_family=asks_for_family(args))
 

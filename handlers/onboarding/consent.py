@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-
 from bot import accounts, i18n
 from bot.choice import Option, match
 from bot.context import Turn
@@ -40,34 +37,6 @@ def consent_text() -> str:
     )
 
 
-@dataclass(slots=True)
-class PendingInvites:
-    """Invite codes sent with /start by people who have not consented yet, kept in memory only
-    (nothing about a person is stored before consent) until they accept, decline or a day passes.
-    On Telegram a deep link is sent once: the code must survive the consent notice however the
-    person answers it — a tap carries it in the button, a typed "1" or "đồng ý" finds it here."""
-
-    ttl: timedelta = timedelta(days=1)
-    limit: int = 10_000
-    _codes: dict[str, tuple[str, datetime]] = field(default_factory=dict)
-
-    def keep(self, key: str, code: str, now: datetime) -> None:
-        self._codes.pop(key, None)
-        self._codes[key] = (code, now + self.ttl)
-        while len(self._codes) > self.limit:
-            self._codes.pop(next(iter(self._codes)))
-
-    def peek(self, key: str, now: datetime) -> str:
-        code, until = self._codes.get(key, ("", now))
-        if until <= now:
-            self._codes.pop(key, None)
-            return ""
-        return code
-
-    def forget(self, key: str) -> None:
-        self._codes.pop(key, None)
-
-
 def _options(language: str, invite: str) -> list[Option]:
     """The answers to the notice, as shown (the payload is the key)."""
     other = "en" if language == "vi" else "vi"
@@ -87,17 +56,17 @@ def consent_buttons(language: str, invite: str) -> list[Button]:
 
 
 class Consent:
-    """The consent notice and its answers: the first and last links of the guest chain."""
+    """The consent notice and its answers: the first and last links of the guest chain.
 
-    def __init__(self, pending: PendingInvites) -> None:
-        self.pending = pending
+    An invite code sent with /start before consent must survive the notice however it is
+    answered: a tap carries it in the button, a typed "1" or "đồng ý" finds it where
+    ``accounts.keep_pending_invite`` keeps it (a day, under a hash of the person's channel key)."""
 
-    def show_notice(self, turn: Turn, invite: str = "") -> None:
-        now = turn.services.clock.now()
+    async def show_notice(self, turn: Turn, invite: str = "") -> None:
         if invite:
-            self.pending.keep(turn.msg.key, invite, now)
+            await accounts.keep_pending_invite(turn.services, turn.msg.key, invite)
         else:
-            invite = self.pending.peek(turn.msg.key, now)
+            invite = await accounts.pending_invite(turn.services, turn.msg.key)
         turn.say(consent_text(), consent_buttons(turn.person.language, invite))
 
     async def answer(self, turn: Turn) -> bool:
@@ -106,7 +75,7 @@ class Consent:
         if not payload.startswith("consent:"):
             # A guest has no saved menu: the notice is the only list a guest is ever shown.
             language = turn.person.language
-            invite = self.pending.peek(turn.msg.key, turn.services.clock.now())
+            invite = await accounts.pending_invite(turn.services, turn.msg.key)
             shown = _options(language, invite)
             found = match(turn.msg.text or "", shown)
             if found.chosen is None and not found.ambiguous:
@@ -118,13 +87,13 @@ class Consent:
             payload = found.chosen.key
         parts = [*payload.split(":", 3), "", ""]
         choice, language = parts[1], parts[2] or turn.person.language
-        invite = parts[3] or self.pending.peek(turn.msg.key, turn.services.clock.now())
+        invite = parts[3] or await accounts.pending_invite(turn.services, turn.msg.key)
         with i18n.use(language):
             if choice == "yes":
-                self.pending.forget(turn.msg.key)
+                await accounts.forget_pending_invite(turn.services, turn.msg.key)
                 await _accept(turn, language, invite)
             elif choice == "no":
-                self.pending.forget(turn.msg.key)
+                await accounts.forget_pending_invite(turn.services, turn.msg.key)
                 turn.say(
                     _(
                         "No problem: I have stored nothing about you. If you change your mind, send /start. "
@@ -134,12 +103,12 @@ class Consent:
                 )
             else:
                 turn.person.language = language
-                self.show_notice(turn, invite)
+                await self.show_notice(turn, invite)
         return True
 
     async def notice(self, turn: Turn) -> bool:
         """The last link of the guest chain: show the notice."""
-        self.show_notice(turn)
+        await self.show_notice(turn)
         return True
 
 

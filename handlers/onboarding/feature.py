@@ -14,7 +14,7 @@ class OnboardingFeature(Feature):
     name = "onboarding"
 
     def __init__(self) -> None:
-        self.consent = consent.Consent(consent.PendingInvites())
+        self.consent = consent.Consent()
         # Links of the guest chain (bot.bootstrap declares the order).
         self.consent_answer = self.consent.answer
         self.consent_notice = self.consent.notice

@@ -11,11 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import i18n
-from bot.choice import Option, buttons, translated
+from bot.choice import Option, buttons, match, translated
 from bot.context import Answer, Turn
 from bot.flow import DONE, Confirm, Reask, StepFlow, choose, pick
 from bot.i18n import N_, _
-from bot.model import Button
 from bot.text import esc
 from handlers.training import fields, service
 from handlers.training import render as messages
@@ -36,18 +35,38 @@ FIELD_LABELS = {
     "reminders": N_("Reminders"),
 }
 DURATIONS = (
-    (60, N_("1 hour")),
-    (120, N_("2 hours")),
-    (180, N_("3 hours")),
-    (240, N_("Half a day (4 hours)")),
+    Option("60", N_("1 hour"), ("1 tieng", "mot tieng", "mot gio")),
+    Option("120", N_("2 hours"), ("2 tieng", "hai tieng", "hai gio")),
+    Option("180", N_("3 hours"), ("3 tieng", "ba tieng", "ba gio")),
+    Option("240", N_("Half a day (4 hours)"), ("nua ngay", "nua buoi", "buoi sang", "buoi chieu", "4 tieng")),
 )
+SKIP = Option("skip", N_("Skip"), ("@skip", "@no", "khong mo ta"))
+NO_REMINDERS = ("@no", "khong nhac", "khong can nhac", "khong can")
+# The words people use for each part when asked what to change ("sửa giờ", "đổi số chỗ").
+FIELD_WORDS = {
+    "title": ("ten", "ten buoi", "tieu de", "title"),
+    "start": ("gio", "ngay", "ngay gio", "thoi gian", "luc nao", "time", "date"),
+    "duration": ("bao lau", "thoi luong", "keo dai", "may tieng", "length"),
+    "place": ("dia diem", "o dau", "noi to chuc", "hoi truong", "where"),
+    "audience": ("doi tuong", "danh cho", "ai tham gia", "for whom"),
+    "area": ("dia ban", "khu vuc", "thon", "to", "phuong", "area"),
+    "capacity": ("so cho", "so luong", "bao nhieu cho", "cho ngoi", "places"),
+    "description": ("mo ta", "noi dung", "ghi chu", "description"),
+    "reminders": ("nhac", "nhac lich", "nhac nho", "loi nhac", "reminders"),
+}
 AREA_PAGE = 8
 SUMMARY_ACTIONS = (
     Option("yes", N_("Create the session"), ("@save", "@send")),
     Option("edit", N_("Change something"), ("@edit",)),
     Option("no", N_("Discard"), ("@cancel",)),
 )
-CANCEL_CONFIRM = Confirm(N_("Yes, cancel the session"), N_("No, keep it"))
+CANCEL_CONFIRM = Confirm(
+    N_("Yes, cancel the session"),
+    N_("No, keep it"),
+    # "huỷ" answers "cancel this session?": it cancels the session, not the question.
+    yes_words=("@yes", "huỷ", "huỷ đi", "huy buoi", "huy lop"),
+    no_words=("@no", "giu", "giu lai", "van to chuc", "khong huy"),
+)
 
 
 async def scope_areas(turn: Turn) -> list[Area]:
@@ -111,14 +130,13 @@ class SessionFlow(StepFlow):
     async def ask_duration(self, turn: Turn) -> None:
         turn.say(
             _("How long does it last? Tap one, or type it, e.g. 90 phút or 2h30."),
-            [Button(_(label), f"duration:{minutes}") for minutes, label in DURATIONS],
+            buttons("duration", translated(DURATIONS)),
             columns=2,
         )
 
     async def on_duration(self, turn: Turn, answer: Answer) -> str:
-        value: str | int = answer.text
-        if answer.payload and answer.payload.startswith("duration:"):
-            value = int(answer.payload.split(":", 1)[1])
+        chosen = pick("duration", answer, translated(DURATIONS))
+        value: str | int = int(chosen.key) if chosen is not None else answer.text
         try:
             turn.state.draft["duration"] = fields.check_duration(value)
         except FieldError as problem:
@@ -204,11 +222,13 @@ class SessionFlow(StepFlow):
     async def ask_description(self, turn: Turn) -> None:
         turn.say(
             _("A short description (what it covers, what to bring)? Type it, or tap Skip."),
-            [Button(_("Skip"), "description:skip")],
+            buttons("description", translated([SKIP])),
         )
 
     async def on_description(self, turn: Turn, answer: Answer) -> str:
-        if answer.payload == "description:skip":
+        # Typed, only the whole words of "skip": anything else is the description.
+        skip = translated([SKIP])
+        if answer.payload == "description:skip" or match(answer.text, skip, exact=True).chosen is not None:
             turn.state.draft["description"] = ""
         else:
             try:
@@ -217,6 +237,17 @@ class SessionFlow(StepFlow):
                 raise _hint(problem) from None
         return await self._next(turn, "description")
 
+    @staticmethod
+    def _reminder_choices() -> list[Option]:
+        return [
+            Option(
+                "default",
+                _("Usual: {offsets}").format(offsets=messages.fmt_offsets(DEFAULT_OFFSETS)),
+                ("@usual", "thuong"),
+            ),
+            Option("none", _("No reminders"), NO_REMINDERS),
+        ]
+
     async def ask_reminders(self, turn: Turn) -> None:
         turn.say(
             _(
@@ -224,26 +255,24 @@ class SessionFlow(StepFlow):
                 "such as “3 ngày, 1 ngày, 2 giờ”. No reminder is sent between 21:00 and 07:00: "
                 "such a reminder comes the evening before."
             ),
-            [
-                Button(
-                    _("Usual: {offsets}").format(offsets=messages.fmt_offsets(DEFAULT_OFFSETS)),
-                    "reminders:default",
-                ),
-                Button(_("No reminders"), "reminders:none"),
-            ],
+            buttons("reminders", self._reminder_choices()),
         )
 
     async def on_reminders(self, turn: Turn, answer: Answer) -> str:
         draft = turn.state.draft
-        if answer.payload == "reminders:default":
-            draft["offsets"] = list(DEFAULT_OFFSETS)
-        elif answer.payload == "reminders:none":
-            draft["offsets"] = []
+        try:
+            # Typed times come first: "2 giờ" is those times, not the usual choice that shows them.
+            offsets = fields.check_offsets(answer.text) if answer.payload is None else None
+        except FieldError as problem:
+            offsets, hint = None, _hint(problem)
         else:
-            try:
-                draft["offsets"] = list(fields.check_offsets(answer.text))
-            except FieldError as problem:
-                raise _hint(problem) from None
+            hint = Reask(_("Please tap a button, or type the times."))
+        if offsets is None:
+            chosen = pick("reminders", answer, self._reminder_choices())
+            if chosen is None:
+                raise hint
+            offsets = DEFAULT_OFFSETS if chosen.key == "default" else ()
+        draft["offsets"] = list(offsets)
         return await self._next(turn, "reminders")
 
     # -- summary ---------------------------------------------------------------------------
@@ -296,7 +325,7 @@ class SessionFlow(StepFlow):
 
     @staticmethod
     def _fields() -> list[Option]:
-        return [Option(name, _(FIELD_LABELS[name])) for name in ORDER]
+        return [Option(name, _(FIELD_LABELS[name]), FIELD_WORDS[name]) for name in ORDER]
 
     async def ask_field(self, turn: Turn) -> None:
         turn.say(_("What do you want to change?"), buttons("field", self._fields()), columns=2)
