@@ -12,9 +12,9 @@ once, through the handler it gave. The dispatcher here decides when:
   person's rows in id order whichever process stored them; a person held elsewhere is tried
   again shortly;
 - what was stored and not handled before a crash is handled at the next start;
-- a row is marked handled with the first write its handling commits (``storage.inbox``), so a
-  crash never handles an update twice; handled rows lose their payload and are pruned after
-  ``keep``;
+- a row is marked handled in the transaction that saves the conversation state its turn leads
+  to (``storage.inbox``), so after a crash the update and the state agree: handled from the state
+  it found, or not again; handled rows lose their payload and are pruned after ``keep``;
 - memory stays bounded whatever the backlog: people are read a few at a time and each person's
   rows one by one. Polling channels also wait for room (``wait_for_room``) before fetching more,
   so the platform keeps what we cannot handle yet.
@@ -243,7 +243,7 @@ class Inbox:
                 # Not retried: whatever failed may have been half done, and an update that always
                 # fails would otherwise hold this person's conversation for ever.
                 log.exception("%s: inbox row %d failed while being handled", self.platform, row.id)
-        if not current.marked:  # its handling wrote nothing (or failed): mark it now
+        if not current.marked:  # its turn saved no conversation state (a guest), or failed
             async with self.store.write() as tx:
                 await tx.inbox.mark_handled(row.id, now)
         self.handled += 1

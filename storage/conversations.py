@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from storage.inbox import mark_with_state
 from storage.sql import Connection
 from storage.timefmt import to_db
 
@@ -43,6 +44,9 @@ class ConversationsRepo:
         )
 
     async def save(self, user_id: int, state: ConversationState, now: datetime) -> None:
+        """Save the state (in a write transaction). The inbox update whose turn this ends, if any,
+        is marked handled in the same transaction: both are committed, or neither."""
+        await mark_with_state(self.conn)
         await self.conn.execute(
             "INSERT INTO conversations (user_id, flow, step, draft, menu, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET flow = excluded.flow,"

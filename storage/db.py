@@ -65,9 +65,11 @@ class SqliteConnection:
     async def fetch_one(self, sql: str, args: Args = (), *, for_update: ForUpdate = False) -> Row | None:
         self._check(for_update)
         with _translated():
-            async with self._conn.execute(sql, args) as cur:
-                row: Row | None = await cur.fetchone()
-                return row
+            # One call in aiosqlite's thread, run to its end. A statement left open across an await
+            # (execute, fetchone, then close) keeps the connection's read transaction open while
+            # other tasks read on it, so that they keep seeing an old snapshot and miss commits.
+            rows: Any = await self._conn.execute_fetchall(sql, args)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, args: Args = (), *, for_update: ForUpdate = False) -> list[Row]:
         self._check(for_update)

@@ -5,11 +5,14 @@ One person's rows are handled in id order: on PostgreSQL, where several processe
 the rows of one person are inserted under a transaction lock of that person, so that their ids
 follow the order in which they were committed whichever process stored them.
 
-Exactly once: a row is marked handled in the same transaction as the first write its handling
-commits (``handling`` below; ``storage.store.Store.write`` adds the mark), or after its handling
-when that wrote nothing. A crash before any write of an update leaves it to be handled again at
-start; a crash after one never handles it twice. A refresh that any turn repeats harmlessly (the
-person's address and name) is no such write (``refresh_only``).
+Exactly once, with the conversation: a row is marked handled in the transaction that saves the
+person's conversation state at the end of its turn (``handling`` and ``mark_with_state`` below,
+called by ``storage.conversations``), or right after the handling when the turn saves no state
+(a guest who stored nothing). So the update and the state it leads to are committed together: a
+crash before that commit leaves the update to be handled again, from the state it found; a crash
+after it never handles it again. (A turn's other writes come before its state in transactions of
+their own: after a crash between the two, they are made again, and the features' own checks —
+unique keys, "already signed up" — keep their effect single.)
 
 Once handled, the row keeps ids and times only (the payload is dropped: what people wrote does
 not linger) until it is pruned; the dedupe needs no more.
@@ -70,12 +73,12 @@ _MARK = "UPDATE inbox SET handled_at = ?, payload = NULL WHERE id = ? AND handle
 
 @dataclass(slots=True)
 class Handling:
-    """The row being handled in this task, and whether a committed write has marked it yet."""
+    """The row being handled in this task, and whether a committed transaction has marked it."""
 
     row_id: int
     stamp: str  # when its handling began
     marked: bool = False
-    refresh_only: bool = False  # the transaction under way only refreshes what any turn may refresh
+    in_transaction: bool = False  # marked by the write transaction under way, not committed yet
 
 
 _handling: ContextVar[Handling | None] = ContextVar("inbox_handling", default=None)
@@ -83,8 +86,8 @@ _handling: ContextVar[Handling | None] = ContextVar("inbox_handling", default=No
 
 @contextmanager
 def handling(row_id: int, now: datetime) -> Iterator[Handling]:
-    """While the block runs, every write transaction committed from this task (and from tasks it
-    starts) also marks the row handled, atomically with what the handling wrote."""
+    """While the block runs, the transaction that saves the conversation state (from this task, or
+    one it starts) also marks the row handled."""
     current = Handling(row_id, to_db(now))
     token = _handling.set(current)
     try:
@@ -93,27 +96,22 @@ def handling(row_id: int, now: datetime) -> Iterator[Handling]:
         _handling.reset(token)
 
 
-def refresh_only() -> None:
-    """Called inside a write transaction that does nothing but refresh what every turn may
-    refresh (the person's address and name as the platform reports them): it is no effect of
-    the update, so it does not mark it — a crash right after it must not lose the update."""
+async def mark_with_state(conn: Connection) -> None:
+    """Inside the write transaction that saves a person's conversation state: mark the update
+    being handled, if any (idempotent)."""
     current = _handling.get()
-    if current is not None:
-        current.refresh_only = True
-
-
-async def mark_current(conn: Connection) -> Handling | None:
-    """Inside a write transaction: mark the row being handled, if any (idempotent). The caller
-    sets ``marked`` once the transaction has committed."""
-    current = _handling.get()
-    if current is None:
-        return None
-    if current.refresh_only:
-        current.refresh_only = False
-        return None
-    if not current.marked:
+    if current is not None and not current.marked:
         await conn.execute(_MARK, (current.stamp, current.row_id))
-    return current
+        current.in_transaction = True
+
+
+def settle(committed: bool) -> None:
+    """Called once a write transaction has ended (``storage.store.Store.write``): a mark it held
+    counts only if it committed."""
+    current = _handling.get()
+    if current is not None and current.in_transaction:
+        current.marked = current.marked or committed
+        current.in_transaction = False
 
 
 class InboxRepo:

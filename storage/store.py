@@ -14,7 +14,7 @@ from storage.db import Database
 from storage.declarations import DeclarationsRepo
 from storage.digests import DigestsRepo
 from storage.events import EventsRepo
-from storage.inbox import InboxRepo, mark_current
+from storage.inbox import InboxRepo, settle
 from storage.invites import InvitesRepo, PendingInvitesRepo
 from storage.outbox import OutboxRepo
 from storage.questions import QuestionsRepo
@@ -100,11 +100,11 @@ class Store:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Repos]:
-        """Repositories inside one atomic write transaction. While an inbox update is being
-        handled (``storage.inbox.handling``), the transaction also marks it handled: what the
-        handling wrote and the mark commit together, so a crash never handles it twice."""
-        async with self.db.transaction() as conn:
-            yield Repos(conn)
-            current = await mark_current(conn)
-        if current is not None:
-            current.marked = True
+        """Repositories inside one atomic write transaction."""
+        try:
+            async with self.db.transaction() as conn:
+                yield Repos(conn)
+        except BaseException:
+            settle(committed=False)
+            raise
+        settle(committed=True)  # an inbox row marked with the conversation state (storage.inbox)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from storage.inbox import refresh_only
 from storage.sql import Connection, Row
 from storage.timefmt import from_db, to_db
 
@@ -111,10 +110,7 @@ class UsersRepo:
         )
 
     async def touch_contact(self, user_id: int, chat_id: str, display_name: str, now: datetime) -> None:
-        """Keep the address and name the platform reports current; the person is reachable.
-
-        Any turn may do this again harmlessly: it does not count as handling an inbox update."""
-        refresh_only()
+        """Keep the address and name the platform reports current; the person is reachable."""
         await self.conn.execute(
             "UPDATE users SET chat_id = ?, display_name = ?, reachable = 1, updated_at = ?"
             " WHERE id = ? AND (chat_id != ? OR display_name != ? OR reachable = 0)",

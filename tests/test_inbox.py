@@ -18,6 +18,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.inbox import Inbox
 from storage.areas import AreaInput
+from storage.conversations import ConversationState
 from storage.inbox import NewUpdate, handling
 from storage.store import Store
 from tests.fakes.zalo_api import wait_until
@@ -82,46 +83,39 @@ async def test_pending_rows_in_order_then_handled_without_their_payload(store: S
     assert [(r.platform_id, r.has_payload) for r in handled] == [("a1", False)]  # ids only
 
 
-async def test_the_first_write_of_a_handling_marks_its_row_atomically(store: Store) -> None:
-    async with store.write() as tx:
-        await tx.inbox.add("telegram", [update("1", "telegram:7"), update("2", "telegram:7")], NOW)
-    first = await store.read.inbox.next_pending("telegram", "telegram:7")
-    assert first is not None
-    with handling(first.id, NOW) as current:
-        with pytest.raises(RuntimeError):
-            async with store.write() as tx:
-                await tx.areas.upsert_many([AreaInput("gone", None, "Phường thử", "ward")])
-                raise RuntimeError("rolled back: nothing of it was written")
-        assert not current.marked
-        assert (await store.read.inbox.next_pending("telegram", "telegram:7")) == first
-        async with store.write() as tx:
-            await tx.areas.upsert_many([AreaInput("ward", None, "Phường thử", "ward")])
-        assert current.marked
-    after = await store.read.inbox.next_pending("telegram", "telegram:7")
-    assert after is not None and after.platform_id == "2"
-    # Outside the block, writes mark nothing.
-    async with store.write() as tx:
-        await tx.areas.upsert_many([AreaInput("other", None, "Phường khác", "ward")])
-    assert (await store.read.inbox.next_pending("telegram", "telegram:7")) == after
-
-
-async def test_refreshing_the_persons_contact_is_no_effect_of_the_update(store: Store) -> None:
-    """A crash right after it must not lose the update: the refresh does not mark the row."""
+async def test_the_row_is_marked_with_the_conversation_state_of_its_turn(store: Store) -> None:
+    """Both commit, or neither: a crash between leaves the update to be handled again from the
+    state it found; other writes of the turn do not mark it."""
     async with store.write() as tx:
         person = await tx.users.create(
             key="telegram:7", channel="telegram", chat_id="7", display_name="An", language="vi", now=NOW
         )
-        await tx.inbox.add("telegram", [update("1", "telegram:7")], NOW)
-    row = await store.read.inbox.next_pending("telegram", "telegram:7")
-    assert row is not None
-    with handling(row.id, NOW) as current:
-        async with store.write() as tx:
+        await tx.inbox.add("telegram", [update("1", "telegram:7"), update("2", "telegram:7")], NOW)
+    first = await store.read.inbox.next_pending("telegram", "telegram:7")
+    assert first is not None
+    state = ConversationState(flow="declaration", step="head")
+    with handling(first.id, NOW) as current:
+        async with store.write() as tx:  # a feature's write, then the contact refreshed
+            await tx.areas.upsert_many([AreaInput("ward", None, "Phường thử", "ward")])
             await tx.users.touch_contact(person.id, "7", "An Nguyễn", NOW)
-        assert not current.marked and await store.read.inbox.next_pending("telegram", "telegram:7") == row
+        assert not current.marked
+        with pytest.raises(RuntimeError):
+            async with store.write() as tx:
+                await tx.conversations.save(person.id, state, NOW)
+                raise RuntimeError("rolled back: neither the state nor the mark")
+        assert not current.marked
+        assert (await store.read.inbox.next_pending("telegram", "telegram:7")) == first
+        assert (await store.read.conversations.load(person.id)).flow is None
         async with store.write() as tx:
-            await tx.users.set_language(person.id, "en", NOW)
+            await tx.conversations.save(person.id, state, NOW)
         assert current.marked
-    assert await store.read.inbox.next_pending("telegram", "telegram:7") is None
+    after = await store.read.inbox.next_pending("telegram", "telegram:7")
+    assert after is not None and after.platform_id == "2"
+    assert (await store.read.conversations.load(person.id)).step == "head"
+    # Outside the block, saving a state marks nothing.
+    async with store.write() as tx:
+        await tx.conversations.save(person.id, ConversationState(), NOW)
+    assert (await store.read.inbox.next_pending("telegram", "telegram:7")) == after
 
 
 async def test_handled_rows_are_pruned_after_the_keep_time(store: Store) -> None:
@@ -199,7 +193,7 @@ async def test_one_persons_updates_in_order_people_in_parallel(store: Store) -> 
         await wait_until(lambda: recorder.total == 60)
     finally:
         await inbox.stop()
-    assert all(recorder.handled[p] == ["0", "1", "2", "3", "4", "5"] for p in people)
+    assert all(recorder.handled[p] == ["0", "1", "2", "3", "4", "5"] for p in people), dict(recorder.handled)
     assert recorder.overlaps == 0
     assert 1 < recorder.most_at_once <= 4
     assert (await inbox.backlog()).count == 0 and inbox.handled == 60
@@ -273,3 +267,30 @@ async def test_two_dispatchers_on_one_postgres_database_keep_each_persons_order(
         assert all(recorder.handled[p] == [str(n) for n in range(20)] for p in people)
         assert recorder.overlaps == 0
         assert first.handled + second.handled == 120
+
+
+async def test_a_read_after_a_commit_sees_it_while_other_tasks_read(store: Store) -> None:
+    """The dispatcher reads a person's next row right after marking the last one handled, while
+    other people's tasks read on the same connection: it must never see the row as pending still
+    (found as an update handled twice under load, on SQLite)."""
+    stop = asyncio.Event()
+    async with store.write() as tx:  # rows for them to find: a read that finds none ends at once
+        await tx.inbox.add("zalo", [update(f"other-{n}", f"zalo:{n}") for n in range(8)], NOW)
+
+    async def busy_reader(person: str) -> None:
+        while not stop.is_set():
+            await store.read.inbox.next_pending("zalo", person)
+
+    readers = [asyncio.create_task(busy_reader(f"zalo:{n}")) for n in range(8)]
+    try:
+        for n in range(60):
+            async with store.write() as tx:
+                await tx.inbox.add("zalo", [update(str(n), "zalo:me")], NOW)
+            row = await store.read.inbox.next_pending("zalo", "zalo:me")
+            assert row is not None and row.platform_id == str(n)
+            async with store.write() as tx:
+                await tx.inbox.mark_handled(row.id, NOW)
+            assert await store.read.inbox.next_pending("zalo", "zalo:me") is None, f"stale after {n}"
+    finally:
+        stop.set()
+        await asyncio.gather(*readers)
