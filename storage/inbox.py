@@ -93,6 +93,13 @@ def handling(row_id: int, now: datetime) -> Iterator[Handling]:
         _handling.reset(token)
 
 
+def current_row() -> int | None:
+    """The id of the inbox row being handled in this task, if any (deleting a person's data
+    pseudonymises it with their earlier rows)."""
+    current = _handling.get()
+    return current.row_id if current is not None else None
+
+
 def refresh_only() -> None:
     """Called inside a write transaction that does nothing but refresh what every turn may
     refresh (the person's address and name as the platform reports them): it is no effect of

@@ -17,6 +17,7 @@ from storage.events import EventsRepo
 from storage.inbox import InboxRepo, mark_current
 from storage.invites import InvitesRepo
 from storage.outbox import OutboxRepo
+from storage.personal import PersonalRepo
 from storage.questions import QuestionsRepo
 from storage.reports import ReportsRepo
 from storage.sessions import SessionsRepo
@@ -62,6 +63,7 @@ class Repos:
         self.broadcasts = BroadcastsRepo(conn)
         self.inbox = InboxRepo(conn)
         self.digests = DigestsRepo(conn)
+        self.personal = PersonalRepo(conn)
 
 
 class Store:

@@ -161,6 +161,7 @@ class FaqHandlers:
                 candidates[0].score if candidates else 0.0,
                 turn.person.language,
                 turn.services.clock.now(),
+                turn.person.user.id if turn.person.user is not None else None,
             )
         turn.state.draft[DRAFT_KEY] = text[: handoff.MAX_QUESTION]
         lines = [_("I am not sure I have the answer to that.")]
