@@ -30,7 +30,7 @@ from rapidfuzz.distance import OSA
 
 from bot.i18n import LOCALES_DIR, _
 from bot.model import Button
-from bot.text import fold, normalize
+from bot.text import fold, is_number, normalize, parse_int
 
 WORDS_FILE = LOCALES_DIR / "words.toml"
 ABBREVIATIONS_FILE = LOCALES_DIR / "vi" / "abbreviations.toml"
@@ -262,7 +262,7 @@ def _fits(typed: Word, word: Word, fuzzy: bool) -> bool:
     if same_word(typed, word):
         return True
     t, w = typed[1], word[1]
-    if t.isdigit() or w.isdigit():
+    if is_number(t) or is_number(w):
         return False
     data = words()
     if t != "dung" and data.is_negation(typed) and data.is_negation(word):
@@ -289,7 +289,7 @@ def _substantial(phrase: Phrase) -> bool:
     if len(phrase) >= 2:
         return True
     word = phrase.folded[0]
-    return len(word) >= 3 and not word.isdigit() and word not in words().weak
+    return len(word) >= 3 and not is_number(word) and word not in words().weak
 
 
 def _without_fillers(typed: Sequence[Word]) -> tuple[Word, ...]:
@@ -300,8 +300,8 @@ def _without_fillers(typed: Sequence[Word]) -> tuple[Word, ...]:
 def number_in(text: str) -> int | None:
     """A typed number alone ("2", "số 2", "chọn 2 ạ", "#2"), or None."""
     typed = _without_fillers(Phrase.of(text).words)
-    if len(typed) == 1 and typed[0][1].isdigit() and len(typed[0][1]) <= 4:
-        return int(typed[0][1])
+    if len(typed) == 1:
+        return parse_int(typed[0][1], 0, 9999)
     return None
 
 
@@ -455,11 +455,11 @@ def several(text: str, options: Sequence[Option], *, numbers: bool = True) -> Se
         current: list[str] = []
         for token in chunk.split():
             bare = token.strip(".)#:")
-            if fold(bare) in _SEPARATORS or bare.isdigit():
+            if fold(bare) in _SEPARATORS or is_number(bare):
                 if current:
                     parts.append(" ".join(current))
                     current = []
-                if bare.isdigit():
+                if is_number(bare):
                     parts.append(bare)
             else:
                 current.append(token)
@@ -469,7 +469,7 @@ def several(text: str, options: Sequence[Option], *, numbers: bool = True) -> Se
     unknown: list[str] = []
     unclear: list[str] = []
     for part in parts:
-        if not part.isdigit() and not _without_fillers(Phrase.of(part).words):
+        if not is_number(part) and not _without_fillers(Phrase.of(part).words):
             continue
         found = match(part, options, numbers=numbers)
         if found.chosen is not None:

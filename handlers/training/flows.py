@@ -16,7 +16,7 @@ from bot.context import Answer, Turn
 from bot.flow import DONE, Confirm, Reask, StepFlow, choose, pick
 from bot.i18n import N_, _
 from bot.model import Button
-from bot.text import esc
+from bot.text import esc, parse_int
 from handlers.training import fields, service
 from handlers.training import render as messages
 from handlers.training.fields import FieldError
@@ -118,7 +118,7 @@ class SessionFlow(StepFlow):
     async def on_duration(self, turn: Turn, answer: Answer) -> str:
         value: str | int = answer.text
         if answer.payload and answer.payload.startswith("duration:"):
-            value = int(answer.payload.split(":", 1)[1])
+            value = parse_int(answer.payload.split(":", 1)[1], 1, 100_000) or ""
         try:
             turn.state.draft["duration"] = fields.check_duration(value)
         except FieldError as problem:
