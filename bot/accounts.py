@@ -12,6 +12,7 @@ from datetime import timedelta
 from bot.model import Incoming, split_key
 from bot.services import Services
 from storage.invites import Invite
+from storage.personal import pseudonym
 from storage.users import User
 
 INVITE_DAYS = 7
@@ -163,10 +164,11 @@ async def revoke_role(services: Services, user_key: str, role: str, by: str) -> 
     return removed
 
 
-async def delete_person(services: Services, user: User) -> None:
-    """Erase a person and what hangs on them; anonymous counting events stay."""
+async def delete_person(services: Services, user: User) -> dict[str, int]:
+    """Erase everything stored about a person, in one transaction, by the one list of where
+    personal data lives (``storage.personal``): their rows deleted, messages about them redacted,
+    their authorship pseudonymised; anonymous counting events stay. Rows changed, by rule."""
     async with services.store.write() as tx:
-        alias = f"deleted-user#{user.id}"
-        await tx.users.delete(user.id)
-        await tx.audit.pseudonymize(user.key, alias)
-        await tx.audit.record("system", "user.deleted", alias, services.clock.now())
+        changed = await tx.personal.erase(user.id, user.key)
+        await tx.audit.record("system", "user.deleted", pseudonym(user.id), services.clock.now())
+    return changed

@@ -33,7 +33,7 @@ from rapidfuzz.distance import OSA
 
 from bot.i18n import LOCALES_DIR, _
 from bot.model import Button
-from bot.text import fold, normalize
+from bot.text import fold, is_number, normalize, parse_int
 
 WORDS_FILE = LOCALES_DIR / "words.toml"
 ABBREVIATIONS_FILE = LOCALES_DIR / "vi" / "abbreviations.toml"
@@ -359,7 +359,7 @@ def _fits(typed: Word, word: Word, fuzzy: bool) -> bool:
     if same_word(typed, word):
         return True
     t, w = typed[1], word[1]
-    if t.isdigit() or w.isdigit():
+    if is_number(t) or is_number(w):
         return False
     data = words()
     if t != "dung" and data.is_negation(typed) and data.is_negation(word):
@@ -386,7 +386,7 @@ def _substantial(phrase: Phrase) -> bool:
     if len(phrase) >= 2:
         return True
     word = phrase.folded[0]
-    return len(word) >= 3 and not word.isdigit() and word not in words().weak
+    return len(word) >= 3 and not is_number(word) and word not in words().weak
 
 
 def _core(typed: Sequence[Word], keep: Keep = frozenset()) -> tuple[Word, ...]:
@@ -423,10 +423,11 @@ def _core(typed: Sequence[Word], keep: Keep = frozenset()) -> tuple[Word, ...]:
 
 
 def number_in(text: str, keep: Keep = frozenset()) -> int | None:
-    """A typed number alone ("2", "số 2", "chọn 2 ạ", "cho bác số 2 nhé"), or None."""
+    """A typed number alone ("2", "số 2", "chọn 2 ạ", "cho bác số 2 nhé"), or None (ASCII digits
+    only: "²" and "①" are not numbers here)."""
     typed = _core(Phrase.of(text).words, keep)
-    if len(typed) == 1 and typed[0][1].isdigit() and len(typed[0][1]) <= 4:
-        return int(typed[0][1])
+    if len(typed) == 1:
+        return parse_int(typed[0][1], 0, 9999)
     return None
 
 
@@ -635,11 +636,11 @@ def several(text: str, options: Sequence[Option], *, numbers: bool = True) -> Se
         current: list[str] = []
         for token in chunk.split():
             bare = token.strip(".)#:")
-            if fold(bare) in _SEPARATORS or bare.isdigit():
+            if fold(bare) in _SEPARATORS or is_number(bare):
                 if current:
                     parts.append(" ".join(current))
                     current = []
-                if bare.isdigit():
+                if is_number(bare):
                     parts.append(bare)
             else:
                 current.append(token)
@@ -649,7 +650,7 @@ def several(text: str, options: Sequence[Option], *, numbers: bool = True) -> Se
     unknown: list[str] = []
     unclear: list[str] = []
     for part in parts:
-        if not part.isdigit() and not _core(Phrase.of(part).words):
+        if not is_number(part) and not _core(Phrase.of(part).words):
             continue
         found = match(part, options, numbers=numbers)
         if found.chosen is not None:
@@ -714,7 +715,7 @@ def looks_like_a_choice(text: str, options: Sequence[Option]) -> bool:
         return False
     data = words()
     typed = [w for w in _core(Phrase.of(text).words) if not data.is_negation(w)]
-    named = [w for w in typed if not w[1].isdigit()]
+    named = [w for w in typed if not is_number(w[1])]
     if not named or len(typed) > 3:
         return False
     known = [w for o in options for p in o.phrases() for w in p.words]

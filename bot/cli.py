@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import bootstrap
+from bot import bootstrap, logs
 from bot.config import ConfigError, Settings, load_settings
 
 log = logging.getLogger("bot")
@@ -34,7 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the bot on Telegram and/or Zalo (TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN); "
         "otherwise open the terminal chat on a local database with demo data.",
     )
-    run.add_argument("--verbose", action="store_true", help="log more detail")
+    run.add_argument(
+        "--verbose", action="store_true", help="log more of what the bot does (no names, no message texts)"
+    )
+    run.add_argument(
+        "--debug-personal-data",
+        action="store_true",
+        help="log everything, PERSONAL DATA INCLUDED: names, chat ids, message texts, the platforms' "
+        "requests and updates (tokens stay hidden); only to debug, delete the log afterwards",
+    )
 
     chat = sub.add_parser(
         "chat",
@@ -93,11 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     serving = args.command == "run" and (settings.telegram_token or settings.zalo_token)
     level = logging.INFO if serving else logging.WARNING  # the terminal chat stays uncluttered
-    if getattr(args, "verbose", False):
+    personal = bool(getattr(args, "debug_personal_data", False))
+    if getattr(args, "verbose", False) or personal:
         level = logging.DEBUG
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every request URL, token included
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # every job run, at INFO
+    # Tokens never reach a log line, whoever writes it (PTB's httpx logs URLs with the token in
+    # them); names and texts only with --debug-personal-data (bot.logs).
+    logs.configure(level, settings.secrets(), personal=personal)
     try:
         if getattr(args, "run_copy", False):
             return asyncio.run(copy_database_command(settings, args.source, args.to))

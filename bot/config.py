@@ -28,16 +28,16 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    telegram_token: str | None = None
+    telegram_token: str | None = field(default=None, repr=False)  # secrets: never in a repr or a log
     telegram_base_url: str = "https://api.telegram.org/bot"
     # Webhook mode instead of polling when set: the public HTTPS URL Telegram posts updates to.
     telegram_webhook_url: str | None = None
-    telegram_webhook_secret: str | None = None
+    telegram_webhook_secret: str | None = field(default=None, repr=False)
     telegram_rate: float = 25.0  # messages per second overall (Telegram allows about 30)
-    zalo_token: str | None = None
+    zalo_token: str | None = field(default=None, repr=False)
     zalo_base_url: str = "https://bot-api.zaloplatforms.com/bot"
     zalo_webhook_url: str | None = None
-    zalo_webhook_secret: str | None = None
+    zalo_webhook_secret: str | None = field(default=None, repr=False)
     zalo_rate: float = 10.0  # messages per second overall; Zalo publishes no figure
     zalo_retry_after: float = 30.0  # seconds to wait after a Zalo 429, which says no figure either
     zalo_poll_timeout: int = 30  # seconds a getUpdates long poll may wait
@@ -61,6 +61,16 @@ class Settings:
     # Several processes on one database: how often the leader checks its lease and the others try
     # to take it (so the most a dead leader's work waits before another process takes over).
     leader_check_seconds: float = 2.0
+
+    def secrets(self) -> tuple[str | None, ...]:
+        """What must never appear in a log (``bot.logs`` hides each wherever it shows up)."""
+        return (
+            self.telegram_token,
+            self.zalo_token,
+            self.telegram_webhook_secret,
+            self.zalo_webhook_secret,
+            self.postgres_url,
+        )
 
     @property
     def database_label(self) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+from bot.text import clean
 
 CHANNELS = ("telegram", "zalo", "console")
 
@@ -26,6 +29,13 @@ class Attachment:
     mime_type: str = "application/octet-stream"
 
 
+MAX_ID = 64  # a platform's user or chat id
+MAX_NAME = 128  # a display name
+MAX_TEXT = 10_000  # a message (Telegram allows 4,096 characters, Zalo 2,000)
+_PAYLOAD = re.compile(r"[\x20-\x7e]{0,64}")  # what our buttons carry: short printable ASCII
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*")
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """One message or button press from a person, whatever the platform."""
@@ -39,6 +49,23 @@ class Incoming:
     language: str | None = None  # the platform's hint, e.g. "vi" or "en-US"
     unsupported: bool = False  # a sticker, voice message… that the bot cannot read
     photo: Attachment | None = None  # a picture the person sent (the caption comes as text)
+
+    def __post_init__(self) -> None:
+        """Input hygiene in one place: every channel builds an ``Incoming``, so whatever a platform
+        or a person sends is cleaned here before any feature sees it (``bot.text.clean``: NFC, no
+        lone surrogates, control characters or bidi overrides), within bounds; a payload that no
+        button of ours could have sent (not short printable ASCII) becomes empty."""
+        set_ = object.__setattr__  # frozen
+        set_(self, "channel", clean(self.channel, limit=MAX_ID, single_line=True))
+        set_(self, "user_id", clean(self.user_id, limit=MAX_ID, single_line=True))
+        set_(self, "chat_id", clean(self.chat_id, limit=MAX_ID, single_line=True))
+        set_(self, "display_name", clean(self.display_name, limit=MAX_NAME, single_line=True).strip())
+        if self.text is not None:
+            set_(self, "text", clean(self.text, limit=MAX_TEXT))
+        if self.payload is not None and not _PAYLOAD.fullmatch(self.payload):
+            set_(self, "payload", "")
+        if self.language is not None and not _LANGUAGE.fullmatch(self.language):
+            set_(self, "language", None)
 
     @property
     def key(self) -> str:

@@ -26,10 +26,12 @@ from bot.i18n import N_, _
 from bot.locks import KeyedLocks
 from bot.model import Incoming, Reply
 from bot.services import Services
-from bot.text import fold
+from bot.text import esc, fold
 from storage.conversations import ConversationState
 
 log = logging.getLogger(__name__)
+# What people write, logged only with --debug-personal-data (bot.logs).
+personal_log = logging.getLogger("bot.personal")
 
 Handler = Callable[[Turn], Awaitable[None]]
 # Before consent: each handler of the chain may answer (True) or leave the message to the next.
@@ -68,6 +70,10 @@ class Section:
 
 
 OTHER_GROUP = N_("Other")
+MAX_COMMAND_SHOWN = 32
+MAX_MENUS_REMEMBERED = (
+    10_000  # officers' chat menus known to be set  # characters of an unknown command repeated to the person
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +93,7 @@ class Router:
         self.commands: dict[str, Command] = {}
         self._ordered: list[Command] = []
         self.payload_handlers: dict[str, Handler] = {}
+        self._anywhere: dict[str, Handler] = {}  # payloads handled even in the middle of a form
         self._fallback: Handler | None = None
         self._questions: QuestionHandler | None = None
         self._guests: tuple[GuestHandler, ...] = ()
@@ -136,9 +143,18 @@ class Router:
             self.commands[name] = command
         self._ordered.append(command)
 
-    def on_payload(self, prefix: str, handler: Handler) -> None:
-        """Handle button payloads ``prefix:…`` pressed outside a flow."""
-        self.payload_handlers[prefix] = handler
+    def on_payload(self, prefix: str, handler: Handler, *, anywhere: bool = False) -> None:
+        """Handle button payloads ``prefix:…`` pressed outside a flow; with ``anywhere``, also in
+        the middle of one (a button of an earlier screen that is never a step's answer, such as the
+        consent notice tapped again)."""
+        if anywhere:
+            self._anywhere[prefix] = handler
+        else:
+            self.payload_handlers[prefix] = handler
+
+    def active_flow(self, state: ConversationState) -> StepFlow | None:
+        """The flow in progress, if any (its step still exists)."""
+        return self._active(state)
 
     def set_help_layout(self, layout: HelpLayout) -> None:
         """The order and groups of commands in /trogiup and the menus (the composition root
@@ -197,6 +213,8 @@ class Router:
         return collected
 
     async def _handle_locked(self, msg: Incoming) -> tuple[list[Reply], str]:
+        if personal_log.isEnabledFor(logging.DEBUG):
+            personal_log.debug("%s (%s): %r", msg.key, msg.display_name, msg.text or msg.payload)
         person = await self.load_person(msg)
         with i18n.use(person.language, self.services.settings.timezone):
             state = ConversationState()
@@ -296,6 +314,11 @@ class Router:
         if turn.person.user is None:
             await self.guest(turn)
             return
+        if msg.payload is not None:
+            anywhere = self._anywhere.get(msg.payload.split(":", 1)[0])
+            if anywhere is not None:
+                await anywhere(turn)
+                return
         flow = self._active(state)
         if flow is not None:
             if msg.payload is None and words().is_stop(text):
@@ -379,7 +402,10 @@ class Router:
     async def run_command(self, turn: Turn, name: str, args: str) -> None:
         command = self.commands.get(name)
         if command is None:
-            turn.say(_("I do not know the command /{name}.").format(name=name))
+            # The name is what the person typed: escaped (Telegram refuses broken HTML, and a
+            # crafted name must not render as a link) and cut short.
+            shown = esc(name[:MAX_COMMAND_SHOWN] + ("…" if len(name) > MAX_COMMAND_SHOWN else ""))
+            turn.say(_("I do not know the command /{name}.").format(name=shown))
             if "help" in self.commands:
                 await self.commands["help"].handler(turn, "")
             # The form's question is off screen now, and a number typed next must not answer it
@@ -424,7 +450,10 @@ class Router:
         before = self._menus_set.get(key)
         if before == wanted or (before is None and person.role < Role.OFFICER):
             return
+        self._menus_set.pop(key, None)
         self._menus_set[key] = wanted
+        while len(self._menus_set) > MAX_MENUS_REMEMBERED:  # bounded: the oldest is set again if needed
+            self._menus_set.pop(next(iter(self._menus_set)))
         commands = None
         if person.role >= Role.OFFICER:
             with i18n.use(person.language):

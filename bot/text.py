@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import unicodedata
 
@@ -72,3 +73,68 @@ def esc(value: object) -> str:
 def normalize_nfc(text: str) -> str:
     """Platforms want NFC text (Vietnamese typed on some keyboards arrives decomposed)."""
     return unicodedata.normalize("NFC", text)
+
+
+# -- input hygiene: what people and platforms send, made safe once --------------------------------
+# Bidirectional overrides and isolates can make a name display as something else (spoofing).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_KEEP_CONTROLS = frozenset("\n\t")
+
+
+def clean(text: str, *, limit: int | None = None, single_line: bool = False) -> str:
+    """Text from a platform made safe to store, match and show: NFC; lone surrogates (which no
+    database or platform accepts), control characters other than newline and tab, and bidi
+    overrides removed; ``\\r\\n`` as ``\\n``; ``single_line`` turns newlines and tabs into spaces;
+    cut to ``limit`` characters."""
+    if text.isascii() and text.isprintable():  # the common case costs one scan
+        return text[:limit] if limit is not None else text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    kept = []
+    for c in text:
+        if c in _KEEP_CONTROLS:
+            kept.append(" " if single_line else c)
+        elif "\ud800" <= c <= "\udfff" or c in _BIDI_CONTROLS or unicodedata.category(c) == "Cc":
+            continue
+        else:
+            kept.append(c)
+    text = unicodedata.normalize("NFC", "".join(kept))
+    return text[:limit] if limit is not None else text
+
+
+def is_number(text: str) -> bool:
+    """ASCII digits only: "²", "①" and other digits pass ``str.isdigit()`` but are no number."""
+    return text.isascii() and text.isdigit()
+
+
+def parse_int(text: str | None, lo: int, hi: int) -> int | None:
+    """A whole number typed or sent in a payload, within ``lo``..``hi``, or None: ASCII digits
+    only (an optional leading minus when ``lo`` is negative), no longer than ``hi`` needs, so
+    superscripts, circled digits and 5,000-digit numbers are refused without an exception."""
+    if text is None:
+        return None
+    text = text.strip()
+    negative = text.startswith("-") and lo < 0
+    digits = text[1:] if negative else text
+    if not digits or not is_number(digits) or len(digits) > max(len(str(abs(lo))), len(str(abs(hi)))) + 2:
+        return None
+    value = -int(digits) if negative else int(digits)
+    return value if lo <= value <= hi else None
+
+
+def to_json(value: object) -> str:
+    """JSON for storing what a platform sent: readable UTF-8, or ASCII escapes when it holds a lone
+    surrogate (which UTF-8, and so no database, can store)."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(value, ensure_ascii=True)
+    return text
+
+
+ID_MAX = 2**63 - 1  # the largest row id either database stores
+
+
+def parse_id(text: str | None) -> int | None:
+    """A row id typed ("/duyet 12", "#12") or carried by a button's payload, or None."""
+    return parse_int((text or "").strip().lstrip("#"), 1, ID_MAX)

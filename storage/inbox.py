@@ -96,6 +96,13 @@ def handling(row_id: int, now: datetime) -> Iterator[Handling]:
         _handling.reset(token)
 
 
+def current_row() -> int | None:
+    """The id of the inbox row being handled in this task, if any (deleting a person's data
+    pseudonymises it with their earlier rows)."""
+    current = _handling.get()
+    return current.row_id if current is not None else None
+
+
 async def mark_with_state(conn: Connection) -> None:
     """Inside the write transaction that saves a person's conversation state: mark the update
     being handled, if any (idempotent)."""

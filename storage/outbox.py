@@ -109,11 +109,15 @@ class OutboxRepo:
         kind: str = "notice",
         attachment_id: int | None = None,
         attachment_kind: str | None = None,
+        about_id: int | None = None,
     ) -> bool:
-        """Queue a message; False when this person already has one for this purpose."""
+        """Queue a message; False when this person already has one for this purpose. ``about_id``:
+        the person the message is about, when not its recipient (redacted when they delete their
+        data)."""
         changed = await self.conn.execute(
             "INSERT INTO outbox (user_id, purpose, batch, kind, text, buttons, attachment_id,"
-            " attachment_kind, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " attachment_kind, next_attempt_at, created_at, about_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(user_id, purpose) DO NOTHING",
             (
                 user_id,
@@ -126,6 +130,7 @@ class OutboxRepo:
                 attachment_kind,
                 to_db(not_before or now),
                 to_db(now),
+                about_id,
             ),
         )
         return changed == 1

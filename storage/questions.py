@@ -141,11 +141,21 @@ class QuestionsRepo:
 
     # -- questions the bot could not answer ----------------------------------------------------
     async def log_miss(
-        self, text: str, folded: str, nearest: str | None, score: float, language: str, now: datetime
+        self,
+        text: str,
+        folded: str,
+        nearest: str | None,
+        score: float,
+        language: str,
+        now: datetime,
+        user_id: int | None = None,
     ) -> None:
+        """``user_id``: who asked, when they accepted the notice; never shown, kept so that
+        deleting their data deletes what they typed (``storage.personal``)."""
         await self.conn.execute(
-            "INSERT INTO faq_misses (text, folded, nearest, score, language, day) VALUES (?, ?, ?, ?, ?, ?)",
-            (text, folded, nearest, score, language, utc_day(now)),
+            "INSERT INTO faq_misses (text, folded, nearest, score, language, day, user_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (text, folded, nearest, score, language, utc_day(now), user_id),
         )
 
     async def frequent_misses(self, since: date, limit: int = 15) -> list[FrequentMiss]:

@@ -17,6 +17,7 @@ from storage.events import EventsRepo
 from storage.inbox import InboxRepo, settle
 from storage.invites import InvitesRepo, PendingInvitesRepo
 from storage.outbox import OutboxRepo
+from storage.personal import PersonalRepo
 from storage.questions import QuestionsRepo
 from storage.reports import ReportsRepo
 from storage.sessions import SessionsRepo
@@ -63,6 +64,7 @@ class Repos:
         self.broadcasts = BroadcastsRepo(conn)
         self.inbox = InboxRepo(conn)
         self.digests = DigestsRepo(conn)
+        self.personal = PersonalRepo(conn)
 
 
 class Store:

@@ -139,3 +139,22 @@ async def test_commands_typed_as_words_without_slash(app: Runtime, chat: Transcr
     assert "Các buổi tập huấn sắp tới" in text
     text = await chat.send("Du lieu")
     assert "Mọi dữ liệu tôi lưu về bạn" in text
+
+
+async def test_a_consent_tapped_again_gets_one_sensible_reply(app: Runtime) -> None:
+    chat = Transcript(app.router, "double")
+    await chat.send("/start")
+    agree = chat.buttons[0]
+    await chat.press(agree)
+    question = chat.replies[-1]
+    for _tap in range(9):  # a double tap, then an impatient person
+        text = await chat.press(agree)
+        assert len(chat.replies) == 1, text
+        assert "Bạn đã đồng ý rồi" in text and "Tôi không tìm thấy lựa chọn đó" not in text
+        assert chat.replies[0].buttons == question.buttons  # the ward list stays the last thing shown
+    assert "bạn ở thôn/tổ dân phố nào" in await chat.send("1")
+    await chat.send("1")
+    await chat.send("1")  # yes, that is where I live
+    text = await chat.press(agree)  # long after, outside any form
+    assert len(chat.replies) == 1 and "Bạn đã đồng ý rồi" in text and "/trogiup" in text
+    assert "Bạn đã đồng ý rồi" in await chat.press("consent:no:vi")

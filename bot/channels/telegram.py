@@ -54,7 +54,7 @@ from bot.inbox import Inbox
 from bot.model import Attachment, Incoming, Reply
 from bot.router import Router
 from bot.services import Services
-from bot.text import normalize_nfc
+from bot.text import normalize_nfc, to_json
 from storage.inbox import NewUpdate
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ class TelegramChannel:
         self.webhook_url = settings.telegram_webhook_url
         self.webhook_secret = settings.telegram_webhook_secret or ""
         self.ignored = 0  # updates with nobody to answer, not stored
-        self._photo_ids: dict[str, str] = {}  # sha256 of a picture → Telegram's file_id for it
+        self._photo_ids: dict[str, str] = {}  # sha256 of a picture → Telegram's file_id for it (bounded)
         self._menu_tasks: set[asyncio.Task[bool]] = set()
         # PTB for its Bot (requests, rate limiter) only: receiving is ours (the inbox).
         self.app: Application = (
@@ -312,6 +312,8 @@ class TelegramChannel:
                 if len(self._photo_ids) > 256:
                     self._photo_ids.clear()
                 self._photo_ids[key] = sent.photo[-1].file_id
+                if len(self._photo_ids) > 256:  # pictures of announcements: a few; never without bound
+                    self._photo_ids.pop(next(iter(self._photo_ids)))
         if reply.document is not None:
             await bot.send_document(
                 chat_id,
@@ -343,7 +345,7 @@ class TelegramChannel:
         """An update posted to our webhook (its secret already checked): stored in the inbox, and
         only then answered 200. ``InvalidUpdate`` (answered 400) for a body that is no update."""
         update = parse_update(data, self.app.bot)
-        await self._store([update], [json.dumps(data, ensure_ascii=False)])
+        await self._store([update], [to_json(data)])
 
     async def _store(self, updates: list[Update], payloads: list[str]) -> None:
         """Store updates (one transaction); those with nobody to answer are not kept."""

@@ -40,7 +40,7 @@ from bot.i18n import _
 from bot.inbox import Inbox
 from bot.model import Incoming, Reply
 from bot.router import Router
-from bot.text import normalize_nfc
+from bot.text import normalize_nfc, to_json
 from storage.inbox import NewUpdate
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,8 @@ def platform_id(event: dict[str, Any]) -> str:
     if isinstance(message_id, str | int) and not isinstance(message_id, bool) and str(message_id):
         return str(message_id)
     canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    # surrogatepass: a lone surrogate (a forged name) gives a digest too, not an exception
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def to_incoming(event: dict[str, Any]) -> Incoming | None:
@@ -322,7 +323,7 @@ class ZaloChannel:
                 log.info("zalo: ignored a %s event with nobody to answer", name)
                 self.ignored += 1
                 continue
-            new.append(NewUpdate(platform_id(event), incoming.key, json.dumps(event, ensure_ascii=False)))
+            new.append(NewUpdate(platform_id(event), incoming.key, to_json(event)))
         await self.inbox.add(new)
 
     async def _handle_stored(self, payload: str) -> None:

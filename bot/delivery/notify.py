@@ -27,9 +27,12 @@ async def notify(
     batch: str | None = None,
     kind: str = "notice",
     photo_id: int | None = None,
+    about: User | None = None,
 ) -> bool:
     """Queue ``build()`` for ``recipient``; False if they already have a message for ``purpose``.
-    ``photo_id``: a stored attachment sent as the message's picture (stored once for everyone)."""
+    ``photo_id``: a stored attachment sent as the message's picture (stored once for everyone).
+    ``about``: the person the message is about, when it is not the recipient (their name or words
+    in a notice to officers): deleting that person's data redacts it."""
     with i18n.use(recipient.language):
         reply = build()
     return await tx.outbox.enqueue(
@@ -43,6 +46,7 @@ async def notify(
         kind=kind,
         attachment_id=photo_id,
         attachment_kind="photo" if photo_id is not None else None,
+        about_id=about.id if about is not None and about.id != recipient.id else None,
     )
 
 

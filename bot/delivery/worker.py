@@ -69,8 +69,26 @@ class _Lane:
         # One token every 1/rate seconds: an even pace with no burst above the configured rate.
         self.bucket = AsyncLimiter(1, 1.0 / limits.per_second) if limits.per_second > 0 else None
         self.paused_until: datetime | None = None
+        # The last send per chat, for the per-chat gap: chats idle for longer than the gap are
+        # forgotten (``forget_idle``), so a 30,000-person broadcast leaves no 30,000 entries behind.
         self.last_sent: dict[str, datetime] = {}
         self.slots = asyncio.Semaphore(limits.in_flight)
+        self._next_sweep: datetime | None = None
+
+    def sent(self, chat_id: str, now: datetime) -> None:
+        self.last_sent.pop(chat_id, None)  # re-inserted last: the dict stays in order of sending
+        self.last_sent[chat_id] = now
+        if self._next_sweep is None or now >= self._next_sweep:
+            self.forget_idle(now)
+
+    def forget_idle(self, now: datetime) -> None:
+        """Drop the chats whose gap has passed (the oldest come first in the dict)."""
+        gap = timedelta(seconds=self.limits.per_chat_gap)
+        for chat_id, at in list(self.last_sent.items()):
+            if now - at < gap:
+                break
+            del self.last_sent[chat_id]
+        self._next_sweep = now + gap
 
 
 class DeliveryWorker:
@@ -236,7 +254,7 @@ class DeliveryWorker:
                 log.exception("delivery: unexpected error from %s", message.channel)
                 self._temporary(message, f"{type(exc).__name__}: {exc}"[:300])
             else:
-                lane.last_sent[message.chat_id] = self.clock.now()
+                lane.sent(message.chat_id, self.clock.now())
                 self._finish(message, "sent", None)
         finally:
             self._in_flight.discard(message.id)

@@ -42,7 +42,11 @@ async def invite_command(turn: Turn, args: str) -> None:
 
 async def invite_button(turn: Turn) -> None:
     turn.person.require_admin()
-    await _create(turn, (turn.msg.payload or "").split(":", 1)[1])
+    area_id = (turn.msg.payload or "").partition(":")[2]
+    if await turn.services.store.read.areas.get(area_id) is None:  # a forged or stale button
+        turn.say(_("That button is no longer active."))
+        return
+    await _create(turn, area_id)
 
 
 async def _create(turn: Turn, area_id: str) -> None:

@@ -19,7 +19,7 @@ from bot.context import Answer, Turn
 from bot.flow import DONE, Reask, StepFlow
 from bot.i18n import N_, _
 from bot.model import Button
-from bot.text import esc
+from bot.text import ID_MAX, esc, parse_id, parse_int
 from handlers.broadcast import service as broadcast
 from handlers.broadcast.service import AUDIENCE_NAMES, Audience, BroadcastError
 from handlers.broadcast.when import EXAMPLE, read_time
@@ -222,9 +222,9 @@ EDIT_FLOW = EditFlow()
 
 
 async def list_command(turn: Turn, args: str) -> None:
-    wanted = args.strip().lstrip("#")
-    if wanted.isdigit():
-        await show_one(turn, int(wanted))
+    wanted = parse_id(args)
+    if wanted is not None:
+        await show_one(turn, wanted)
     else:
         await show_list(turn)
 
@@ -232,10 +232,10 @@ async def list_command(turn: Turn, args: str) -> None:
 async def list_button(turn: Turn) -> None:
     turn.person.require_officer()
     _prefix, action, number = [*(turn.msg.payload or "").split(":"), "", ""][:3]
-    if not number.isdigit():
+    broadcast_id = parse_int(number, 0, ID_MAX)
+    if broadcast_id is None:
         turn.say(_("That button is no longer active."))
         return
-    broadcast_id = int(number)
     if action == "l":
         await show_list(turn)
     elif action == "o":
@@ -285,9 +285,9 @@ async def ask_cancel(turn: Turn, broadcast_id: int) -> None:
 
 async def resend_command(turn: Turn, args: str) -> None:
     """/guilai 12: send announcement 12 again to those not confirmed; alone, which ones have any."""
-    wanted = args.strip().lstrip("#")
-    if wanted.isdigit():
-        await resend(turn, int(wanted))
+    wanted = parse_id(args)
+    if wanted is not None:
+        await resend(turn, wanted)
         return
     services = turn.services
     found = []
@@ -321,11 +321,11 @@ async def resend_command(turn: Turn, args: str) -> None:
 
 async def resend_button(turn: Turn) -> None:
     turn.person.require_officer()
-    number = (turn.msg.payload or "").split(":", 1)[-1]
-    if not number.isdigit():
+    number = parse_id((turn.msg.payload or "").split(":", 1)[-1])
+    if number is None:
         turn.say(_("That button is no longer active."))
         return
-    await resend(turn, int(number))
+    await resend(turn, number)
 
 
 async def resend(turn: Turn, broadcast_id: int) -> None:

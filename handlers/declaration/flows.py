@@ -17,7 +17,7 @@ from bot.feature import Lazy
 from bot.flow import DONE, Checklist, Confirm, Reask, StepFlow, choose
 from bot.i18n import N_, _
 from bot.model import Button
-from bot.text import esc
+from bot.text import esc, parse_int
 from handlers.declaration import service
 from handlers.declaration import validate as check
 from handlers.declaration.criteria import Criteria
@@ -403,11 +403,11 @@ class DeclarationFlow(StepFlow):
         draft = turn.state.draft
         if answer.payload is None:
             text = answer.folded.strip(" .!")
-            number = text[4:].strip() if text.startswith("sua ") else ""
-            if number.isdigit() and turn.menu.belongs_to("summary"):  # "sửa 3": the third button
+            number = parse_int(text[4:], 1, 99) if text.startswith("sua ") else None
+            if number is not None and turn.menu.belongs_to("summary"):  # "sửa 3": the third button
                 entries = turn.menu.entries
-                if 1 <= int(number) <= len(entries):
-                    turn.msg = dataclasses.replace(turn.msg, payload=entries[int(number) - 1].payload)
+                if number <= len(entries):
+                    turn.msg = dataclasses.replace(turn.msg, payload=entries[number - 1].payload)
             elif match(text, [Option("edit", "", ("@edit",))], exact=True).chosen is not None:
                 raise Reask(_("Which part? Type its number from the list below, e.g. 2."))
         chosen = _pick_or_reask(turn, "summary", SUMMARY_ACTIONS)

@@ -91,6 +91,7 @@ async def tell_officers(tx: Repos, declaration: Declaration, action: str, family
             f"decl-new:{declaration.id}:{declaration.version}",
             lambda: _notice(declaration, action, area.name),
             now,
+            about=family,
         )
     return queued
 

@@ -13,7 +13,7 @@ from bot.flow import DONE, Reask, StepFlow
 from bot.i18n import N_, _
 from bot.model import Button
 from bot.router import CommandHandler, Handler
-from bot.text import esc, fold
+from bot.text import ID_MAX, esc, fold, parse_id, parse_int
 from handlers.declaration import service
 from handlers.declaration import validate as check
 from handlers.declaration.criteria import Criteria
@@ -236,14 +236,15 @@ class ReturnFlow(StepFlow):
 
 
 def _ints(parts: list[str]) -> list[int] | None:
-    return [int(p) for p in parts] if parts and all(p.isdigit() for p in parts) else None
+    numbers = [parse_int(p, 0, ID_MAX) for p in parts]
+    return [n for n in numbers if n is not None] if parts and None not in numbers else None
 
 
 def make_handlers(criteria: Lazy[Criteria], return_flow: ReturnFlow) -> tuple[CommandHandler, Handler]:
     async def review_command(turn: Turn, args: str) -> None:
-        wanted = args.strip().lstrip("#")
-        if wanted.isdigit():
-            await show_one(turn, criteria.get(), int(wanted))
+        wanted = parse_id(args)
+        if wanted is not None:
+            await show_one(turn, criteria.get(), wanted)
         else:
             await show_page(turn, 0)
 

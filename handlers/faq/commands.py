@@ -19,7 +19,7 @@ from bot.feature import Lazy
 from bot.help import help_text
 from bot.i18n import _
 from bot.model import Button
-from bot.text import esc, fold, words
+from bot.text import esc, fold, parse_id, parse_int, words
 from handlers.faq import handoff
 from handlers.faq.analyze import AbbreviationsError, Kind
 from handlers.faq.flows import ASK_FLOW, DRAFT_KEY, REPLY_FLOW, send_question
@@ -161,6 +161,7 @@ class FaqHandlers:
                 candidates[0].score if candidates else 0.0,
                 turn.person.language,
                 turn.services.clock.now(),
+                turn.person.user.id if turn.person.user is not None else None,
             )
         turn.state.draft[DRAFT_KEY] = text[: handoff.MAX_QUESTION]
         lines = [_("I am not sure I have the answer to that.")]
@@ -202,7 +203,8 @@ class FaqHandlers:
         """``fq:<id>`` pressed by an officer: checked here, since payloads can be forged."""
         turn.person.require_officer()
         raw = (turn.msg.payload or "").partition(":")[2]
-        question = await turn.services.store.read.questions.get(int(raw)) if raw.isdigit() else None
+        number = parse_id(raw)
+        question = await turn.services.store.read.questions.get(number) if number is not None else None
         if question is None:
             turn.say(_("This question no longer exists (the person may have deleted their data)."))
             return
@@ -260,7 +262,7 @@ class FaqHandlers:
         turn.say("\n".join(lines), buttons, columns=2)
 
     async def misses_command(self, turn: Turn, args: str) -> None:
-        days = int(args) if args.strip().isdigit() and 0 < int(args) <= 366 else MISS_DAYS
+        days = parse_int(args, 1, 366) or MISS_DAYS
         store = turn.services.store.read
         now = turn.services.clock.now()
         since = (now - timedelta(days=days - 1)).date()

@@ -107,6 +107,7 @@ async def send_question(services: Services, asker: User, area: Area, text: str) 
                 f"faq-question:{question.id}",
                 lambda: officer_notice(question, asker.display_name, place),
                 now,
+                about=asker,
             )
         await tx.audit.record(asker.key, "faq.asked", f"question#{question.id}", now, area.id)
     return Sent(question, len(recipients), to_admins)

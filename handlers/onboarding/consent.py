@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot import accounts, i18n
 from bot.choice import Option, match
 from bot.context import Turn
@@ -86,7 +88,8 @@ class Consent:
                 return False
             payload = found.chosen.key
         parts = [*payload.split(":", 3), "", ""]
-        choice, language = parts[1], parts[2] or turn.person.language
+        # A payload can be forged: only a language the bot speaks is taken from it.
+        choice, language = parts[1], parts[2] if parts[2] in i18n.LANGUAGES else turn.person.language
         invite = parts[3] or await accounts.pending_invite(turn.services, turn.msg.key)
         with i18n.use(language):
             if choice == "yes":
@@ -110,6 +113,25 @@ class Consent:
         """The last link of the guest chain: show the notice."""
         await self.show_notice(turn)
         return True
+
+
+async def answered_again(turn: Turn) -> None:
+    """The consent notice tapped again by someone who has already answered it (a double tap, an
+    old message): one reply that says so, with the question in progress (or what they can do), so
+    the list on screen stays the last thing shown."""
+    note = _(
+        "You have already agreed, nothing more is needed. You can delete your data at any time "
+        "with /xoadulieu."
+    )
+    start = len(turn.replies)
+    active = turn.router.active_flow(turn.state)
+    if active is not None:
+        await active.ask(turn)
+    if len(turn.replies) > start:
+        first = turn.replies[start]
+        turn.replies[start] = dataclasses.replace(first, text=f"{note}\n\n{first.text}")
+    else:
+        turn.say(note + " " + _("Send /trogiup to see what you can do."))
 
 
 async def _accept(turn: Turn, language: str, invite: str) -> None:

@@ -42,3 +42,4 @@ class OnboardingFeature(Feature):
             Command(("huy", "cancel"), commands.cancel_command, Role.FAMILY, N_("cancel what you are doing"))
         )
         router.on_payload("lang", commands.lang_button)
+        router.on_payload("consent", consent.answered_again, anywhere=True)

@@ -10,8 +10,38 @@ from bot.feature import PersonalData
 from bot.flow import DONE, Confirm, StepFlow
 from bot.i18n import N_, _
 from bot.text import esc
+from storage.personal import RULES
 
 ROLE_NAMES = {"officer": N_("study promotion officer"), "admin": N_("administrator")}
+
+# One line of /dulieu for each place ``storage.personal`` lists (its rules, by name), with the rows
+# held there now: what people are shown and what /xoadulieu deletes come from the same list.
+RULE_LABELS = {
+    "profile": N_("your profile: {n}"),
+    "conversation": N_("where your conversation stands: {n}"),
+    "roles": N_("roles: {n}"),
+    "declarations": N_("declarations: {n}"),
+    "declaration_history": N_("versions and reviews of your declarations: {n}"),
+    "signups": N_("sign-ups for sessions: {n}"),
+    "reminders": N_("reminders of sessions: {n}"),
+    "reminder_prefs": N_("your choice about reminders: {n}"),
+    "questions": N_("questions you sent to officers: {n}"),
+    "misses": N_("your questions I could not answer, kept to improve my answers: {n}"),
+    "outbox": N_("messages to you, waiting or sent: {n}"),
+    "outbox_about": N_("messages to officers about you (your question, your declaration): {n}"),
+    "inbox": N_("messages received from you, kept a short while without their words: {n}"),
+    "audit_actor": N_("entries in the log of who did what: {n}"),
+    "audit_subject": N_("entries in that log about you: {n}"),
+    "invite_used": N_("the invite you used: {n}"),
+    "answers_given": N_("as an officer, questions you answered: {n}"),
+    "declaration_acts": N_("as an officer, your acts on declarations: {n}"),
+    "reviews": N_("as an officer, declarations you reviewed: {n}"),
+    "attendance_marked": N_("as an officer, attendance you marked: {n}"),
+    "sessions_created": N_("as an officer, sessions you created: {n}"),
+    "broadcasts": N_("as an officer, announcements you wrote: {n}"),
+    "invites_created": N_("invites you created: {n}"),
+    "roles_granted": N_("roles you granted: {n}"),
+}
 CONFIRM_DELETE = Confirm(N_("Yes, delete my data"), N_("No, keep it"))
 
 
@@ -49,6 +79,18 @@ async def my_data(turn: Turn, sections: Sequence[PersonalData]) -> None:
         lines += part.lines
         messages += part.messages
     lines.append("")
+    lines.append(_("<b>Where it is stored</b> (rows):"))
+    inventory = await store.personal.inventory(user.id, user.key)
+    for rule in RULES:
+        if rule.name in inventory:
+            lines.append("• " + _(RULE_LABELS[rule.name]).format(n=i18n.fmt_number(inventory[rule.name])))
+    lines.append("")
+    lines.append(
+        _(
+            "/xoadulieu deletes your rows, removes your name and words from messages about you, and "
+            "keeps what you did as an officer under a pseudonym (deleted-user#{id})."
+        ).format(id=user.id)
+    )
     lines.append(_("To delete all of it, send /xoadulieu."))
     turn.say("\n".join(lines))
     for text in messages:
@@ -64,9 +106,11 @@ class DeleteFlow(StepFlow):
         CONFIRM_DELETE.ask(
             turn,
             _(
-                "This deletes everything I store about you: your profile, area and conversation, and your "
-                "household's declarations with their history. Anonymous counts in reports stay. This cannot "
-                "be undone. Delete now?"
+                "This deletes everything I store about you: your profile, area and conversation, your "
+                "household's declarations with their history, your sign-ups and reminders, your questions "
+                "(also in the messages sent to officers about them) and the messages waiting for you. What "
+                "you did as an officer stays under a pseudonym; anonymous counts in reports stay. This "
+                "cannot be undone. Delete now?"
             ),
         )
 

@@ -12,7 +12,7 @@ import hashlib
 from bot.context import Role, Turn
 from bot.i18n import _, ngettext
 from bot.model import Attachment, Button, Reply
-from bot.text import esc, fold
+from bot.text import esc, fold, parse_int
 from handlers.reports.build import DEFAULT_WEEKS, MAX_WEEKS, build_report, find_areas, top_scope
 from handlers.reports.chart import render_png
 from handlers.reports.export import attachments, file_stem
@@ -72,9 +72,10 @@ def _readings(args: str) -> list[tuple[int | None, str]]:
     explicit = bool(words) and fold(words[-1]) in WEEK_WORDS
     while words and fold(words[-1]) in WEEK_WORDS:
         words.pop()
-    if not words or not words[-1].isdigit():
+    weeks = parse_int(words[-1], 0, 10**6) if words else None
+    if weeks is None:
         return [(None, " ".join(words))]
-    split = (int(words[-1]), " ".join(words[:-1]))
+    split = (weeks, " ".join(words[:-1]))
     if explicit or len(words) == 1:
         return [split]
     return [(None, " ".join(words)), split]
@@ -123,7 +124,7 @@ async def _scope_from_payload(turn: Turn) -> tuple[bool, Area | None, int]:
     """(allowed, scope, weeks) of a pressed button, after checking who pressed it."""
     _prefix, weeks_text, token = [*(turn.msg.payload or "").split(":", 2), "", ""][:3]
     turn.person.require_officer()
-    weeks = int(weeks_text) if weeks_text.isdigit() and 1 <= int(weeks_text) <= MAX_WEEKS else DEFAULT_WEEKS
+    weeks = parse_int(weeks_text, 1, MAX_WEEKS) or DEFAULT_WEEKS
     store = turn.services.store.read
     scope: Area | None = None
     if token.startswith(HASHED):

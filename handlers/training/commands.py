@@ -11,7 +11,7 @@ from bot.choice import Option, match
 from bot.context import Role, Turn
 from bot.i18n import _
 from bot.model import Button
-from bot.text import esc
+from bot.text import ID_MAX, esc, parse_id, parse_int
 from handlers.training import render as messages
 from handlers.training import service
 from handlers.training.flows import training_problem
@@ -54,9 +54,9 @@ async def _visible_session(turn: Turn, session_id: int) -> TrainingSession | Non
 
 # -- the list --------------------------------------------------------------------------------
 async def schedule_command(turn: Turn, args: str) -> None:
-    number = args.strip().lstrip("#")
-    if number.isdigit():
-        await show_session(turn, int(number))
+    number = parse_id(args)
+    if number is not None:
+        await show_session(turn, number)
         return
     await show_list(turn, 0)
 
@@ -232,9 +232,9 @@ async def cancel(turn: Turn, session_id: int) -> None:
 
 async def leave_command(turn: Turn, args: str) -> None:
     """/huydangky 12 — or, without a number, a choice among the person's own sign-ups."""
-    number = args.strip().lstrip("#")
-    if number.isdigit():
-        await ask_cancel(turn, int(number))
+    number = parse_id(args)
+    if number is not None:
+        await ask_cancel(turn, number)
         return
     store = turn.services.store.read
     mine = await store.sessions.signups.upcoming_for_user(turn.person.user_id, turn.services.clock.now())
@@ -292,10 +292,10 @@ async def on_button(turn: Turn) -> None:
     if action == "n":
         await set_reminders(turn, value == "on")
         return
-    if not value.isdigit():
+    number = parse_int(value, 0, ID_MAX)
+    if number is None:
         turn.say(_("That button is no longer active."))
         return
-    number = int(value)
     handlers = {
         "p": show_list,
         "v": show_session,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, _
-from bot.text import fold, normalize_nfc
+from bot.text import fold, is_number, normalize_nfc
 from bot.timeparse import WhenError, parse_duration, parse_offsets, parse_when
 from storage.sessions import DEFAULT_OFFSETS
 
@@ -107,7 +107,7 @@ def check_capacity(value: str | int) -> int:
     if isinstance(value, int):
         number = value
     else:
-        digits = "".join(c for c in value if c.isdigit())
+        digits = "".join(c for c in value if is_number(c))
         if not digits or len(digits) > 6:
             raise FieldError(N_("Please write the number of places as a number, e.g. 60."))
         number = int(digits)

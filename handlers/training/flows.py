@@ -15,7 +15,7 @@ from bot.choice import Option, buttons, match, translated
 from bot.context import Answer, Turn
 from bot.flow import DONE, Confirm, Reask, StepFlow, choose, pick
 from bot.i18n import N_, _
-from bot.text import esc
+from bot.text import esc, parse_int
 from handlers.training import fields, service
 from handlers.training import render as messages
 from handlers.training.fields import FieldError
@@ -136,7 +136,9 @@ class SessionFlow(StepFlow):
 
     async def on_duration(self, turn: Turn, answer: Answer) -> str:
         chosen = pick("duration", answer, translated(DURATIONS))
-        value: str | int = int(chosen.key) if chosen is not None else answer.text
+        value: str | int = answer.text
+        if chosen is not None:  # our own option keys, checked again: a payload can be forged
+            value = parse_int(chosen.key, 1, 100_000) or ""
         try:
             turn.state.draft["duration"] = fields.check_duration(value)
         except FieldError as problem:

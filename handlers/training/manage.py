@@ -12,7 +12,7 @@ from bot import i18n
 from bot.context import Turn
 from bot.i18n import _
 from bot.model import Attachment, Button, Reply
-from bot.text import esc
+from bot.text import ID_MAX, esc, parse_int
 from handlers.training import render as messages
 from handlers.training import service
 from handlers.training.flows import CANCEL_SESSION_FLOW, SESSION_FLOW, edit_draft
@@ -255,7 +255,7 @@ async def start_cancel(turn: Turn, session: TrainingSession) -> None:
 async def on_button(turn: Turn) -> None:
     parts = (turn.msg.payload or "").split(":")
     action = parts[1] if len(parts) > 1 else ""
-    numbers = [int(p) for p in parts[2:] if p.isdigit()]
+    numbers = [n for n in (parse_int(p, 0, ID_MAX) for p in parts[2:]) if n is not None]
     turn.person.require_officer()
     if not numbers:
         turn.say(_("That button is no longer active."))
