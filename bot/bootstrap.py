@@ -281,11 +281,14 @@ async def serve(
     channels: ChannelFactory | None = None,
     seed_demo: bool = False,
     check_data: bool = True,
+    background_work: bool = True,
 ) -> AsyncIterator[Runtime]:
     """The whole bot in one call: runtime, data checked, channels started, background running.
 
     ``channels`` builds the channels for a runtime (the terminal chat, a test's channel); by
-    default the platforms configured in ``settings`` with their shared HTTP server."""
+    default the platforms configured in ``settings`` with their shared HTTP server.
+    ``background_work=False`` leaves out the delivery worker and the scheduler (tests that drive
+    them themselves, with their own policies and clock)."""
     async with AsyncExitStack() as stack:
         hold_database(settings, stack)
         runtime = await stack.enter_async_context(open_runtime(settings, clock))
@@ -311,7 +314,8 @@ async def serve(
                 await channel.start()
                 stack.push_async_callback(channel.stop)
             limits = None
-        await stack.enter_async_context(background(runtime, runtime.channels, limits))
+        if background_work:
+            await stack.enter_async_context(background(runtime, runtime.channels, limits))
         yield runtime
 
 

@@ -14,11 +14,10 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from bot.bootstrap import Runtime, open_runtime
+from bot.bootstrap import Runtime, serve
 from bot.channels.telegram import TelegramChannel
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.demo import seed_demo
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
 
@@ -52,12 +51,21 @@ class TelegramBot:
 
     async def start(self) -> None:
         async with AsyncExitStack() as stack:
-            app = await stack.enter_async_context(open_runtime(self.settings, self.clock))
-            if self.seed:
-                await seed_demo(app.services)  # only seeds an empty database
-            channel = TelegramChannel(self.settings, app.router, app.services)
-            stack.push_async_callback(channel.stop)
-            await channel.start()
+            # The composition root's one call, as `python -m bot run` uses it, with the Telegram
+            # channel only; the tests that send from the outbox enter `background(...)` themselves.
+            app = await stack.enter_async_context(
+                serve(
+                    self.settings,
+                    self.clock,
+                    channels=lambda runtime: {
+                        "telegram": TelegramChannel(self.settings, runtime.router, runtime.services)
+                    },
+                    seed_demo=self.seed,  # only seeds an empty database
+                    background_work=False,
+                )
+            )
+            channel = app.channels["telegram"]
+            assert isinstance(channel, TelegramChannel)
             self._stack = stack.pop_all()
         self._app, self._channel = app, channel
         self.starts += 1
